@@ -1,0 +1,1 @@
+"""supplyrisk's stream edge: Kafka in, decoding and validation, publishing, HTTP, CLI."""

@@ -1,0 +1,1 @@
+"""One module per ``supplyrisk`` subcommand (see :mod:`stream.cli`)."""
