@@ -3,6 +3,7 @@
 Imports numpy and the standard library only (checked by ``tests/unit/test_purity.py``).
 """
 
+from scoring.catalogue import Catalogue, Material
 from scoring.columns import (
     Decision,
     EventBatch,
@@ -14,15 +15,27 @@ from scoring.columns import (
     Shipments,
     ShipmentStatus,
 )
+from scoring.engine import Engine
+from scoring.params import ScoringParams
+from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
 
 __all__ = [
+    "COMPONENTS",
+    "LEVELS",
+    "ApplyResult",
+    "Catalogue",
     "Decision",
+    "Engine",
     "EventBatch",
     "LicenceDecisions",
+    "Material",
     "NewsCategory",
     "PolicySignals",
     "ProfileShares",
     "Profiles",
+    "Rejections",
+    "ScoreTable",
+    "ScoringParams",
     "ShipmentStatus",
     "Shipments",
 ]
