@@ -149,28 +149,37 @@ class LocalKafka:
             _ensure_port_free(port)
         classpath = resolve_classpath(self.version, self.cache_dir)
         self._prepare(java, classpath, fresh=fresh)
-        with self.log_file.open("w", encoding="utf-8") as log:
-            process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                [
-                    java, f"-Xmx{self.heap_mb}m", "-Xms128m", "-XX:+UseG1GC",
-                    "-Djava.awt.headless=true",
-                    f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-                    f"-Dkafka.logs.dir={self.home / 'logs'}",
-                    "-cp", classpath, "kafka.Kafka", str(self._properties),
-                ],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+        argv = [
+            java, f"-Xmx{self.heap_mb}m", "-Xms128m", "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            f"-Dkafka.logs.dir={self.home / 'logs'}",
+            "-cp", classpath, "kafka.Kafka", str(self._properties),
+        ]  # fmt: skip
+        # posix_spawn, not Popen: the broker outlives this process (kafka-local start), so
+        # there is no Popen object to wait on; its own session keeps it out of our signals.
+        log_flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        pid = os.posix_spawn(
+            java,
+            argv,
+            dict(os.environ),  # the JVM inherits our environment (JAVA_TOOL_OPTIONS, TMPDIR)
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, str(self.log_file), log_flags, 0o644),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+            ],
+            setsid=True,
+        )
         self._record.write_text(
-            json.dumps({"pid": process.pid, "version": self.version, "port": self.port}),
+            json.dumps({"pid": pid, "version": self.version, "port": self.port}),
             encoding="utf-8",
         )
         try:
-            self._wait_ready(process, timeout_s)
+            self._wait_ready(pid, timeout_s)
         except LocalKafkaError:
             self.stop()
             raise
-        return BrokerStatus(True, self.bootstrap, self.version, process.pid)
+        return BrokerStatus(True, self.bootstrap, self.version, pid)
 
     def _prepare(self, java: str, classpath: str, *, fresh: bool) -> None:
         data_dir = self.home / "data"
@@ -196,12 +205,12 @@ class LocalKafka:
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
             raise LocalKafkaError(f"formatting the KRaft storage failed: {' '.join(tail)}")
 
-    def _wait_ready(self, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    def _wait_ready(self, pid: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if process.poll() is not None:
+            if _exited(pid):
                 raise LocalKafkaError(
-                    f"the broker exited with code {process.returncode}: "
+                    "the broker exited during start-up: "
                     f"{_last_lines(self.log_file)} (log: {self.log_file})"
                 )
             if asyncio.run(_answers_metadata(self.bootstrap)):
@@ -305,6 +314,15 @@ def _ensure_port_free(port: int) -> None:
                 f"port {port} on 127.0.0.1 is already in use by another process "
                 "(choose another with --port or SUPPLYRISK_KAFKA_PORT)"
             ) from None
+
+
+def _exited(pid: int) -> bool:
+    """Whether our spawned child has exited (reaping it), without racing its exec."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: look at /proc instead
+        return not Path(f"/proc/{pid}").exists()
+    return done == pid
 
 
 def _reap(pid: int) -> None:
