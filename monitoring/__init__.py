@@ -1,0 +1,1 @@
+"""Monitoring sources of supplyrisk: Prometheus rules, the Grafana dashboard and its lint."""
