@@ -301,6 +301,10 @@ def _dump(document: dict[str, Any]) -> str:
 ALERT_NAMES: tuple[str, ...] = tuple(r["alert"] for r in alert_rules(Thresholds()))
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitoring.rules", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if a render is stale")
@@ -309,12 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     stale = [p for p, text in renders.items() if not p.exists() or p.read_text() != text]
     if args.check:
         for path in stale:
-            print(f"stale: {path.relative_to(ROOT)}; run python -m monitoring.rules")
+            print(f"stale: {_shown(path)}; run python -m monitoring.rules")
         return 1 if stale else 0
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(renders[path])
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {_shown(path)}")
     return 0
 
 
