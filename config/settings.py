@@ -1,25 +1,114 @@
 """The one place that reads the environment: service settings, validated into frozen values.
 
-Defaults come from ``config/service.toml``; environment variables override them. Anything
-wrong is reported as a :class:`SettingsError` naming the variable or key.
+Defaults come from ``config/service.toml``; each key has an environment variable that
+overrides it (named in that file and in the README). Everything is checked at start-up and
+reported as a :class:`SettingsError` naming the variable. Secrets are wrapped in
+:class:`Secret`, whose ``repr`` and ``str`` never show the value.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["LocalKafkaSettings", "SettingsError", "cache_dir", "local_kafka_settings"]
+__all__ = [
+    "KafkaSettings",
+    "LocalKafkaSettings",
+    "Secret",
+    "Settings",
+    "SettingsError",
+    "TopicSettings",
+    "WorkerSettings",
+    "cache_dir",
+    "load_settings",
+    "local_kafka_settings",
+]
 
 _DEFAULTS = Path(__file__).with_name("service.toml")
+_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+_MECHANISMS = ("", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """A setting (file key or environment variable) is missing or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A credential: compare and pass it on, never print it."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self.value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSettings:
+    bootstrap_servers: str  # "" when none is configured
+    security_protocol: str
+    sasl_mechanism: str
+    sasl_username: str
+    sasl_password: Secret
+    ssl_cafile: str
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka clients (security only; bootstrap is separate)."""
+        options: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.sasl_mechanism:
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.sasl_username,
+                "sasl_plain_password": self.sasl_password.value,
+            }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            import ssl  # noqa: PLC0415 - only for TLS clusters
+
+            options["ssl_context"] = ssl.create_default_context(cafile=self.ssl_cafile or None)
+        return options
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSettings:
+    shipments: str
+    licence_decisions: str
+    news: str
+    profiles: str
+    scores: str
+    alerts: str
+    state: str
+    partitions: int
+    replication_factor: int
+
+    @property
+    def inputs(self) -> tuple[str, str, str, str]:
+        return (self.shipments, self.licence_decisions, self.news, self.profiles)
+
+    @staticmethod
+    def dead_letter(topic: str) -> str:
+        """The dead-letter topic of an input topic."""
+        return f"{topic}.dlq"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    app_id: str
+    web_host: str
+    web_port: int
+    data_dir: Path
+    batch_max_events: int
+    batch_max_wait_ms: int
+    score_emit_threshold: float
+    alert_hysteresis: float
+    snapshot_interval_s: float
+    max_future_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,22 +121,68 @@ class LocalKafkaSettings:
     cache_dir: Path
 
 
-def _defaults() -> dict[str, Any]:
-    with _DEFAULTS.open("rb") as handle:
-        return tomllib.load(handle)
+@dataclass(frozen=True, slots=True)
+class Settings:
+    kafka: KafkaSettings
+    topics: TopicSettings
+    worker: WorkerSettings
+    local_kafka: LocalKafkaSettings
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
+class _Reader:
+    """Reads one section's keys, each overridable by its environment variable."""
+
+    def __init__(self, defaults: Mapping[str, Any], env: Mapping[str, str]) -> None:
+        self._defaults = defaults
+        self._env = env
+
+    def get(self, key: str, var: str, parse: Callable[[str], T], check: str = "") -> T:
+        raw = self._env.get(var)
+        if raw is None or raw == "":
+            raw = str(self._defaults[key])
+        try:
+            return parse(raw)
+        except ValueError as error:
+            hint = f" ({check})" if check else ""
+            raise SettingsError(f"{var}: invalid value {raw!r}{hint}: {error}") from None
+
+
+def _bounded(kind: Callable[[str], T], low: float, high: float) -> Callable[[str], T]:
+    def parse(raw: str) -> T:
+        value = kind(raw)
+        if not low <= value <= high:  # type: ignore[operator]
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return value
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"must be one of {', '.join(o or '(empty)' for o in options)}")
+        return raw
+
+    return parse
+
+
+def _name(raw: str) -> str:
+    if not raw or len(raw) > 249 or not all(c.isalnum() or c in "._-" for c in raw):
+        raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
+    return raw
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _defaults(config_dir: Path | None) -> dict[str, Any]:
+    path = _DEFAULTS if config_dir is None else config_dir / "service.toml"
     try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"{path}: {error}") from None
 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -60,16 +195,96 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "supplyrisk"
 
 
+def _local_kafka(section: Mapping[str, Any], env: Mapping[str, str]) -> LocalKafkaSettings:
+    read = _Reader(section, env)
+
+    def kafka_4(raw: str) -> str:
+        if not raw.startswith("4."):
+            raise ValueError("must be an Apache Kafka 4.x release")
+        return raw
+
+    return LocalKafkaSettings(
+        version=read.get("version", "SUPPLYRISK_KAFKA_VERSION", kafka_4),
+        port=read.get("port", "SUPPLYRISK_KAFKA_PORT", _bounded(int, 1024, 65534)),
+        heap_mb=read.get("heap_mb", "SUPPLYRISK_KAFKA_HEAP_MB", _bounded(int, 128, 16384)),
+        cache_dir=cache_dir(env),
+    )
+
+
 def local_kafka_settings(environ: Mapping[str, str] | None = None) -> LocalKafkaSettings:
     """Settings of the local broker from ``service.toml`` and the environment."""
     env = os.environ if environ is None else environ
-    defaults = _defaults()["local_kafka"]
-    version = env.get("SUPPLYRISK_KAFKA_VERSION") or str(defaults["version"])
-    if not version.startswith("4."):
-        raise SettingsError(f"SUPPLYRISK_KAFKA_VERSION must be a Kafka 4.x release, got {version}")
-    return LocalKafkaSettings(
-        version=version,
-        port=_int(env, "SUPPLYRISK_KAFKA_PORT", int(defaults["port"]), 1024, 65534),
-        heap_mb=_int(env, "SUPPLYRISK_KAFKA_HEAP_MB", int(defaults["heap_mb"]), 128, 16384),
-        cache_dir=cache_dir(env),
+    return _local_kafka(_defaults(None)["local_kafka"], env)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_dir: Path | None = None
+) -> Settings:
+    """All service settings, from ``service.toml`` overridden by the environment."""
+    env = os.environ if environ is None else environ
+    defaults = _defaults(config_dir)
+    kafka = _Reader(defaults["kafka"], env)
+    topics = _Reader(defaults["topics"], env)
+    worker = _Reader(defaults["worker"], env)
+    settings = Settings(
+        kafka=KafkaSettings(
+            bootstrap_servers=kafka.get("bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS", _text),
+            security_protocol=kafka.get(
+                "security_protocol", "SUPPLYRISK_KAFKA_SECURITY_PROTOCOL", _choice(_PROTOCOLS)
+            ),
+            sasl_mechanism=kafka.get(
+                "sasl_mechanism", "SUPPLYRISK_KAFKA_SASL_MECHANISM", _choice(_MECHANISMS)
+            ),
+            sasl_username=kafka.get("sasl_username", "SUPPLYRISK_KAFKA_SASL_USERNAME", _text),
+            sasl_password=Secret(
+                kafka.get("sasl_password", "SUPPLYRISK_KAFKA_SASL_PASSWORD", _text)
+            ),
+            ssl_cafile=kafka.get("ssl_cafile", "SUPPLYRISK_KAFKA_SSL_CAFILE", _text),
+        ),
+        topics=TopicSettings(
+            shipments=topics.get("shipments", "SUPPLYRISK_TOPIC_SHIPMENTS", _name),
+            licence_decisions=topics.get(
+                "licence_decisions", "SUPPLYRISK_TOPIC_LICENCE_DECISIONS", _name
+            ),
+            news=topics.get("news", "SUPPLYRISK_TOPIC_NEWS", _name),
+            profiles=topics.get("profiles", "SUPPLYRISK_TOPIC_PROFILES", _name),
+            scores=topics.get("scores", "SUPPLYRISK_TOPIC_SCORES", _name),
+            alerts=topics.get("alerts", "SUPPLYRISK_TOPIC_ALERTS", _name),
+            state=topics.get("state", "SUPPLYRISK_TOPIC_STATE", _name),
+            partitions=topics.get("partitions", "SUPPLYRISK_PARTITIONS", _bounded(int, 1, 1024)),
+            replication_factor=topics.get(
+                "replication_factor", "SUPPLYRISK_REPLICATION_FACTOR", _bounded(int, 1, 16)
+            ),
+        ),
+        worker=WorkerSettings(
+            app_id=worker.get("app_id", "SUPPLYRISK_APP_ID", _name),
+            web_host=worker.get("web_host", "SUPPLYRISK_WEB_HOST", _text),
+            web_port=worker.get("web_port", "SUPPLYRISK_WEB_PORT", _bounded(int, 0, 65535)),
+            data_dir=worker.get("data_dir", "SUPPLYRISK_DATA_DIR", Path),
+            batch_max_events=worker.get(
+                "batch_max_events", "SUPPLYRISK_BATCH_MAX_EVENTS", _bounded(int, 1, 1_000_000)
+            ),
+            batch_max_wait_ms=worker.get(
+                "batch_max_wait_ms", "SUPPLYRISK_BATCH_MAX_WAIT_MS", _bounded(int, 0, 60_000)
+            ),
+            score_emit_threshold=worker.get(
+                "score_emit_threshold", "SUPPLYRISK_SCORE_EMIT_THRESHOLD", _bounded(float, 0, 100)
+            ),
+            alert_hysteresis=worker.get(
+                "alert_hysteresis", "SUPPLYRISK_ALERT_HYSTERESIS", _bounded(float, 0, 50)
+            ),
+            snapshot_interval_s=worker.get(
+                "snapshot_interval_s", "SUPPLYRISK_SNAPSHOT_INTERVAL_S", _bounded(float, 0.1, 3600)
+            ),
+            max_future_s=worker.get(
+                "max_future_s", "SUPPLYRISK_MAX_FUTURE_S", _bounded(float, 0, 365 * 86400)
+            ),
+        ),
+        local_kafka=_local_kafka(defaults["local_kafka"], env),
     )
+    if settings.kafka.sasl_mechanism and not settings.kafka.security_protocol.startswith("SASL"):
+        raise SettingsError(
+            "SUPPLYRISK_KAFKA_SASL_MECHANISM is set but SUPPLYRISK_KAFKA_SECURITY_PROTOCOL "
+            f"is {settings.kafka.security_protocol}: use SASL_SSL or SASL_PLAINTEXT"
+        )
+    return settings
