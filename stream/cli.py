@@ -16,7 +16,10 @@ from typing import cast
 __all__ = ["build_parser", "main"]
 
 # One entry per subcommand module; order is the order shown in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("stream.commands.kafka_local",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "stream.commands.kafka_local",
+    "stream.commands.topics",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
