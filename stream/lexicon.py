@@ -81,6 +81,10 @@ class NewsInference:
             tuple(materials), actor, targets, category, self._lexicon.severity[category]
         )
 
+    def default_severity(self, category: str) -> float:
+        """The lexicon's severity for news of ``category`` that states none."""
+        return self._lexicon.severity[category]
+
     def _countries_of(self, text: str) -> tuple[str, tuple[str, ...]]:
         found: list[tuple[int, str, str]] = []  # (position, code, role)
         for pattern, table in self._countries:
