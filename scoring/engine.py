@@ -1,54 +1,252 @@
-"""The scoring engine: vectorised state updates and scores per (company, material)."""
+"""The scoring engine: vectorised state updates and scores per (company, material).
+
+``apply`` validates a micro-batch, drops duplicates, moves the decay anchors and updates
+the struct-of-arrays state with array operations; ``scores`` evaluates the components of
+any set of keys at any event time. See docs/SCORING.md.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.typing import NDArray
 
 from scoring.catalogue import Catalogue
 from scoring.columns import EventBatch
+from scoring.decay import Anchors
+from scoring.dedupe import DedupeSet
+from scoring.evaluate import Reference, components
+from scoring.fanout import exposed_keys
+from scoring.hashing import country_codes, stable_hash
+from scoring.ingest import admit, deduplicate
 from scoring.params import ScoringParams
 from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
+from scoring.snapshot import read_snapshot, write_snapshot
+from scoring.state import State, key_codes
+from scoring.update import apply_licences, apply_profiles, apply_shipments, apply_signals
 
 __all__ = ["COMPONENTS", "LEVELS", "ApplyResult", "Engine", "Rejections", "ScoreTable"]
 
+# Which stored sums each decay family scales when its anchor moves.
+FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "share": (("lanes", "mass"),),
+    "flow_short": (("keys", "inflow_short"), ("keys", "disrupted_short")),
+    "flow_long": (("keys", "inflow_long"),),
+    "licence": (
+        ("company_licences", "denials"),
+        ("company_licences", "decisions"),
+        ("licence_cells", "denials"),
+        ("licence_cells", "decisions"),
+    ),
+    "policy": (("policy_cells", "net"),),
+}
+
+
+def half_lives(params: ScoringParams) -> dict[str, float]:
+    """Half-life in seconds of each decay family.
+
+    Examples
+    --------
+    >>> half_lives(ScoringParams())["flow_short"] / 86400
+    30.0
+    """
+    return {
+        "share": params.share_half_life_s,
+        "flow_short": params.flow_short_half_life_s,
+        "flow_long": params.flow_long_half_life_s,
+        "licence": params.licence_half_life_s,
+        "policy": params.policy_half_life_s,
+    }
+
 
 class Engine:
-    """Supply-risk state of every (company, material) key (work in progress)."""
+    """Supply-risk state of every (company, material) key.
+
+    Examples
+    --------
+    >>> from scoring.catalogue import Material
+    >>> from scoring.columns import Shipments
+    >>> dy = Material("Dy", "Dysprosium", 5.6, 7.8, 0.99, 0.01, 1.0)
+    >>> engine = Engine(Catalogue((dy,), {"CN": 5.72}, 5.0), ScoringParams())
+    >>> s = Shipments(np.array(["s1"]), np.array([1.7e9]), np.array(["Acme"]),
+    ...     np.array(["Dy"]), np.array(["CN"]), np.array(["JP"]), np.array([500.0]),
+    ...     np.array([1], dtype=np.int8))
+    >>> empty = EventBatch.empty()
+    >>> batch = EventBatch(s, empty.licences, empty.signals, empty.profiles, empty.profile_shares)
+    >>> engine.apply(batch).applied, engine.apply(batch).duplicates
+    (1, 1)
+    >>> table = engine.scores()
+    >>> table.company.tolist(), table.material.tolist(), LEVELS[table.level[0]]
+    (['Acme'], ['Dy'], 'low')
+    >>> round(float(table.components[0, 0]), 3)  # concentration: China 100 %, SR 5.61 / 10
+    0.561
+    """
 
     def __init__(self, catalogue: Catalogue, params: ScoringParams) -> None:
         self.catalogue = catalogue
         self.params = params
+        self._ref = Reference.build(catalogue, params)
+        hashes = stable_hash(self._ref.codes)
+        self._material_order = np.argsort(hashes)
+        self._material_hashes = hashes[self._material_order]
+        self._state = State()
+        self._anchors = Anchors(half_lives(params))
+        self._dedupe = DedupeSet(params.dedupe_capacity)
+        self._latest_s = math.nan
+        self._names = np.empty(0, dtype="<U1")
+
+    def _material_ids(self, codes: NDArray[np.str_]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+        """Material index of each code (-1 if unknown) and whether it is in the catalogue."""
+        if len(codes) == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.bool_)
+        h = stable_hash(codes)
+        pos = np.minimum(np.searchsorted(self._material_hashes, h), len(self._material_hashes) - 1)
+        ids = self._material_order[pos]
+        known = (self._material_hashes[pos] == h) & (self._ref.codes[ids] == codes)
+        return np.where(known, ids, -1).astype(np.intp), known
+
+    def _advance(self, latest_s: float) -> None:
+        """Move the decay anchors forward, rebasing the stored sums (exact powers of 2)."""
+        if not math.isnan(self._latest_s) and latest_s <= self._latest_s:
+            return
+        self._latest_s = latest_s
+        tables = {name: table for name, (table, _) in self._state.tables().items()}
+        for family, factor in self._anchors.advance(latest_s).items():
+            if factor != 1.0:
+                for table, column in FAMILIES[family]:
+                    tables[table][column][:] *= factor
 
     def apply(self, batch: EventBatch, *, now_s: float | None = None) -> ApplyResult:
-        """Validate, dedupe and apply one micro-batch."""
-        raise NotImplementedError
+        """Validate, dedupe and apply one micro-batch.
+
+        Rows failing validation are returned in ``rejected`` and not applied; the good
+        rows of the same batch are. Event ids already applied (within the dedupe bound)
+        are skipped and counted in ``duplicates``. ``now_s`` (wall clock, seconds) enables
+        the ``max_future_s`` check on event times. ``changed`` lists the keys touched by
+        the batch plus those matching its country-wide licence decisions and news.
+        """
+        admitted = admit(batch, self._material_ids, self.params, now_s)
+        fresh = deduplicate(admitted, self._dedupe)
+        if not math.isnan(fresh.latest_s):
+            self._advance(fresh.latest_s)
+        state, p, anchors = self._state, self.params, self._anchors
+        d = fresh.licences
+        touched = [
+            apply_shipments(
+                state,
+                fresh.shipments,
+                fresh.shipment_material,
+                fresh.shipment_id,
+                anchors=anchors,
+                params=p,
+            ),
+            apply_licences(
+                state, d, fresh.licence_material, fresh.licence_id, anchors=anchors, params=p
+            ),
+            apply_profiles(
+                state, fresh.profiles, fresh.profile_material, fresh.shares, fresh.share_material
+            ),
+        ]
+        cells = apply_signals(state, fresh.signals, fresh.signal_material, anchors, p)
+        wide = d.company == ""
+        destination, _ = country_codes(d.destination[wide])
+        exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
+        changed = np.union1d(np.concatenate(touched), exposed).astype(np.intp)
+        return ApplyResult(changed, fresh.rejected, fresh.applied, fresh.duplicates)
+
+    # -- scores ------------------------------------------------------------------------
 
     def scores(
         self, rows: NDArray[np.intp] | None = None, *, as_of_s: float | None = None
     ) -> ScoreTable:
-        """Scores of ``rows`` (every key when ``None``) at ``as_of_s``."""
-        raise NotImplementedError
+        """Scores of ``rows`` (every key when ``None``) at event time ``as_of_s``.
+
+        ``as_of_s=None`` means the latest event time applied. Evidence is read as decayed
+        to ``as_of_s``; evaluating before events already applied extrapolates them (their
+        weight exceeds 1), so ask for times at or after ``latest_time_s``.
+        """
+        n_keys = len(self._state.keys)
+        if rows is None:
+            unique, inverse = np.arange(n_keys, dtype=np.intp), None
+        else:
+            rows = np.asarray(rows, dtype=np.intp)
+            if len(rows) and (rows.min() < 0 or rows.max() >= n_keys):
+                raise IndexError(f"key rows must be in [0, {n_keys})")
+            unique, inverse = np.unique(rows, return_inverse=True)
+        as_of = self._latest_s if as_of_s is None else float(as_of_s)
+        values = components(
+            self._state, self._ref, self.params, self._anchors, rows=unique, as_of_s=as_of
+        )
+        if inverse is not None:
+            values, unique = values[inverse], unique[inverse]
+        contributions = 100.0 * values * np.array(self.params.weights())
+        score = contributions.sum(axis=1)
+        thresholds = np.array(self.params.level_thresholds)
+        keys = self._state.keys
+        return ScoreTable(
+            rows=unique,
+            company=self._company_names()[keys["company"][unique]],
+            material=self._ref.codes[keys["material"][unique]],
+            score=score,
+            level=np.searchsorted(thresholds, score, side="right").astype(np.int8),
+            components=values,
+            contributions=contributions,
+            events=keys["events"][unique].astype(np.int64),
+            as_of_s=as_of,
+        )
+
+    def _company_names(self) -> NDArray[np.str_]:
+        names = self._state.company_names
+        if len(self._names) != len(names):
+            self._names = np.array(names, dtype=str) if names else np.empty(0, dtype="<U1")
+        return self._names
 
     def lookup(self, company: NDArray[np.str_], material: NDArray[np.str_]) -> NDArray[np.intp]:
         """Key rows of (company, material) pairs; -1 for unknown keys."""
-        raise NotImplementedError
+        company = np.asarray(company)
+        firm = self._state.company_index.find(stable_hash(company).view(np.int64))
+        mat, known = self._material_ids(np.asarray(material))
+        rows = self._state.key_index.find(key_codes(np.maximum(firm, 0), np.maximum(mat, 0)))
+        names = self._company_names()
+        same = (firm >= 0) & (names[np.maximum(firm, 0)] == company) if len(names) else firm >= 0
+        return np.where(same & known & (firm >= 0), rows, -1).astype(np.intp)
 
     @property
     def n_keys(self) -> int:
-        """Number of keys seen."""
-        return 0
+        """Number of (company, material) keys seen."""
+        return len(self._state.keys)
 
     @property
     def latest_time_s(self) -> float:
         """Latest event time applied (NaN before any)."""
-        return float("nan")
+        return self._latest_s
+
+    def state_nbytes(self) -> dict[str, int]:
+        """Bytes of state by part (arrays; Python-held company names estimated)."""
+        state = self._state
+        out = {name: t.nbytes() + i.nbytes() for name, (t, i) in state.tables().items()}
+        names = sum(49 + len(s) + 8 for s in state.company_names)  # str header + list slot
+        out["companies"] = state.company_index.nbytes() + names
+        out["dedupe"] = self._dedupe.nbytes()
+        return out
+
+    # -- snapshots ---------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
-        """The whole state as bytes."""
-        raise NotImplementedError
+        """The whole state as bytes (an ``.npz`` archive, no pickled objects)."""
+        return write_snapshot(
+            self._state, self._anchors, self._dedupe, self._latest_s, codes=self._ref.codes
+        )
 
     @classmethod
     def restore(cls, data: bytes, catalogue: Catalogue, params: ScoringParams) -> Engine:
-        """An engine from :meth:`snapshot` bytes."""
-        raise NotImplementedError
+        """An engine from :meth:`snapshot` bytes, with the same catalogue and params.
+
+        Raises ``ValueError`` if the snapshot's format version or half-lives differ.
+        """
+        engine = cls(catalogue, params)
+        engine._latest_s = read_snapshot(
+            data, engine._state, engine._anchors, engine._dedupe, codes=engine._ref.codes
+        )
+        return engine

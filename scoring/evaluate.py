@@ -1,0 +1,280 @@
+"""Component values of keys at an evaluation time, vectorised over keys and lanes.
+
+See docs/SCORING.md for the formulas and their rationale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scoring.catalogue import Catalogue
+from scoring.decay import Anchors
+from scoring.hashing import N_COUNTRIES, country_codes
+from scoring.index import CodeIndex
+from scoring.params import ScoringParams
+from scoring.risk import criticality_prior, hhi_wgi, supply_risk
+from scoring.state import (
+    ANY_COMPANY,
+    ANY_COUNTRY,
+    ANY_MATERIAL,
+    NO_COUNTRY,
+    State,
+    lane_codes,
+    licence_cell_codes,
+    policy_cell_codes,
+)
+
+__all__ = ["Reference", "components"]
+
+Floats = NDArray[np.float64]
+Rows = NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Catalogue figures as arrays indexed by material id or country code."""
+
+    codes: NDArray[np.str_]  # material codes in catalogue order
+    supply_risk: Floats  # published EU SR
+    eol_rir: Floats
+    si_sr: Floats
+    criticality: Floats  # static prior in [0, 1]
+    wgi: Floats  # by country code (+ sentinels at the default)
+
+    @classmethod
+    def build(cls, catalogue: Catalogue, params: ScoringParams) -> Reference:
+        """Arrays for ``catalogue``.
+
+        Examples
+        --------
+        >>> from scoring.catalogue import Material
+        >>> dy = Material("Dy", "Dysprosium", 5.6, 7.8, 0.99, 0.01, 1.0)
+        >>> ref = Reference.build(Catalogue((dy,), {"CN": 5.72}, 5.0), ScoringParams())
+        >>> float(ref.wgi[country_codes(np.array(["CN"]))[0][0]]), float(ref.wgi[0])
+        (5.72, 5.0)
+        """
+        m = catalogue.materials
+        sr = np.array([x.supply_risk for x in m], dtype=np.float64)
+        ei = np.array([x.economic_importance for x in m], dtype=np.float64)
+        wgi = np.full(N_COUNTRIES + 2, catalogue.default_wgi, dtype=np.float64)
+        if catalogue.wgi:
+            codes, _ = country_codes(np.array(list(catalogue.wgi)))
+            wgi[codes] = np.array(list(catalogue.wgi.values()), dtype=np.float64)
+        return cls(
+            codes=np.array([x.code for x in m]),
+            supply_risk=sr,
+            eol_rir=np.array([x.eol_rir for x in m], dtype=np.float64),
+            si_sr=np.array([x.si_sr for x in m], dtype=np.float64),
+            criticality=criticality_prior(sr, ei, params.criticality_scale),
+            wgi=wgi,
+        )
+
+
+def _sum_by(group: Rows, values: Floats, n: int) -> Floats:
+    """Sum of ``values`` per group ``0 .. n-1``."""
+    return np.asarray(np.bincount(group, weights=values, minlength=n), dtype=np.float64)
+
+
+def _gather(index: CodeIndex, values: Floats, codes: NDArray[np.int64]) -> Floats:
+    if len(values) == 0:
+        return np.zeros(len(codes), dtype=np.float64)
+    rows = index.find(codes)
+    return np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0)
+
+
+def _excess_denial_rate(denials: Floats, decisions: Floats, params: ScoringParams) -> Floats:
+    """Posterior-mean denial rate under the Beta prior, as excess over the prior mean."""
+    a, b = params.licence_prior_denials, params.licence_prior_approvals
+    prior = a / (a + b)
+    rate = (a + denials) / (a + b + decisions)
+    return np.clip((rate - prior) / (1.0 - prior), 0.0, 1.0)
+
+
+def components(
+    state: State,
+    ref: Reference,
+    params: ScoringParams,
+    anchors: Anchors,
+    *,
+    rows: Rows,
+    as_of_s: float,
+) -> NDArray[np.float64]:
+    """``(len(rows), 5)`` components in [0, 1] of unique key ``rows`` at ``as_of_s``."""
+    n = len(rows)
+    keys = state.keys
+    material = keys["material"][rows].astype(np.int64)
+    home = keys["home"][rows]
+    destination = np.where(home >= 0, home, keys["destination"][rows])
+    destination = np.where(destination >= 0, destination, NO_COUNTRY).astype(np.int64)
+    company = keys["company"][rows].astype(np.int64)
+
+    # Sourcing: observed shares (recency-weighted kg), else declared ones, else unknown.
+    position = np.full(len(keys), -1, dtype=np.intp)
+    position[rows] = np.arange(n)
+    lanes = state.lanes
+    lane = np.flatnonzero(position[lanes["key"]] >= 0)
+    at = position[lanes["key"][lane]]
+    mass, declared = lanes["mass"][lane], lanes["declared"][lane]
+    observed = _sum_by(at, mass, n)
+    stated = _sum_by(at, declared, n)
+    use_observed = observed > 0
+    known = use_observed | (stated > 0)
+    share = np.where(
+        use_observed[at],
+        mass / np.where(use_observed, observed, 1.0)[at],
+        declared / np.maximum(stated, 1.0)[at],
+    )
+    origin = lanes["origin"][lane].astype(np.int64)
+
+    sr = supply_risk(
+        hhi_wgi(at, share, ref.wgi[origin], n), ref.eol_rir[material], ref.si_sr[material]
+    )
+    live = np.clip(sr / params.concentration_scale, 0.0, 1.0)
+    prior = np.clip(ref.supply_risk[material] / params.concentration_scale, 0.0, 1.0)
+    concentration = np.where(known, live, prior)
+
+    k = _Keys(rows, position, material, destination, company, known, at, share, origin)
+    flow = _flow(state, anchors, params, rows, as_of_s)
+    licence = _licence(state, params, anchors, k, as_of_s)
+    policy = _policy(state, anchors, k, as_of_s)
+
+    inventory = keys["inventory_days"][rows]
+    cover = params.inventory_cover_days
+    damping = np.where(np.isfinite(inventory), cover / (cover + np.nan_to_num(inventory)), 1.0)
+    out = np.empty((n, 5), dtype=np.float64)
+    out[:, 0] = concentration
+    out[:, 1] = flow * damping
+    out[:, 2] = licence * damping
+    out[:, 3] = policy * damping
+    out[:, 4] = ref.criticality[material]
+    return out
+
+
+def _flow(
+    state: State, anchors: Anchors, params: ScoringParams, rows: Rows, as_of_s: float
+) -> Floats:
+    keys = state.keys
+    short_f = anchors.read_factor("flow_short", as_of_s)
+    recent = keys["inflow_short"][rows] * short_f
+    baseline = keys["inflow_long"][rows] * anchors.read_factor("flow_long", as_of_s)
+    disrupted = keys["disrupted_short"][rows] * short_f
+    # Rates: a decayed sum of a steady flow r is r * h / ln 2, so compare sums / h.
+    ratio = (recent / params.flow_short_half_life_s) / np.where(
+        baseline > 0, baseline / params.flow_long_half_life_s, 1.0
+    )
+    tol = params.shortfall_tolerance
+    shortfall = np.where(baseline > 0, np.clip((1.0 - ratio - tol) / (1.0 - tol), 0.0, 1.0), 0.0)
+    total = disrupted + recent
+    disrupted_share = np.where(total > 0, disrupted / np.where(total > 0, total, 1.0), 0.0)
+    return np.clip(1.0 - (1.0 - shortfall) * (1.0 - disrupted_share), 0.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The evaluated keys' attributes and their sourcing lanes."""
+
+    rows: Rows
+    position: Rows  # key row -> position in ``rows`` (-1 when not evaluated)
+    material: NDArray[np.int64]
+    destination: NDArray[np.int64]
+    company: NDArray[np.int64]
+    known: NDArray[np.bool_]  # sourcing known (observed or declared shares)
+    at: Rows  # per sourcing lane: position of its key
+    share: Floats  # per sourcing lane
+    origin: NDArray[np.int64]  # per sourcing lane
+
+
+def _licence(
+    state: State, params: ScoringParams, anchors: Anchors, k: _Keys, as_of_s: float
+) -> Floats:
+    """Share-weighted excess denial rate over the key's lanes (worst lane if unknown)."""
+    n = len(k.rows)
+    f = anchors.read_factor("licence", as_of_s)
+    wc, wk = params.licence_country_weight, params.licence_company_weight
+    cells, cell_index = state.licence_cells, state.licence_cell_index
+    firms, firm_index = state.company_licences, state.company_licence_index
+
+    cell = licence_cell_codes(k.origin, k.destination[k.at], k.material[k.at])
+    firm = lane_codes(k.rows[k.at], k.origin)
+    denials = wc * _gather(cell_index, cells["denials"], cell) + wk * _gather(
+        firm_index, firms["denials"], firm
+    )
+    decisions = wc * _gather(cell_index, cells["decisions"], cell) + wk * _gather(
+        firm_index, firms["decisions"], firm
+    )
+    excess = _excess_denial_rate(denials * f, decisions * f, params)
+    pressure = _sum_by(k.at, k.share * excess, n)
+
+    unknown = ~k.known
+    if not unknown.any():
+        return pressure
+    # Unknown sourcing: the worst exporter on the key's (destination, material).
+    worst = np.zeros(n, dtype=np.float64)
+    if len(cells):
+        cell_excess = _excess_denial_rate(
+            wc * cells["denials"] * f, wc * cells["decisions"] * f, params
+        )
+        pair = licence_cell_codes(
+            np.zeros(len(cells), np.int64), cells["destination"], cells["material"]
+        )
+        order = np.argsort(pair, kind="stable")
+        pairs, start = np.unique(pair[order], return_index=True)
+        pair_worst = np.maximum.reduceat(cell_excess[order], start)
+        want = licence_cell_codes(np.zeros(n, np.int64), k.destination, k.material)
+        pos = np.minimum(np.searchsorted(pairs, want), len(pairs) - 1)
+        worst = np.where(pairs[pos] == want, pair_worst[pos], 0.0)
+    lane = np.flatnonzero(k.position[firms["key"]] >= 0)
+    at = k.position[firms["key"][lane]]
+    exporter = firms["exporter"][lane].astype(np.int64)
+    cell = licence_cell_codes(exporter, k.destination[at], k.material[at])
+    denials = wc * _gather(cell_index, cells["denials"], cell) + wk * firms["denials"][lane]
+    decisions = wc * _gather(cell_index, cells["decisions"], cell) + wk * firms["decisions"][lane]
+    np.maximum.at(worst, at, _excess_denial_rate(denials * f, decisions * f, params))
+    return np.where(unknown, worst, pressure)
+
+
+def _policy(state: State, anchors: Anchors, k: _Keys, as_of_s: float) -> Floats:
+    """Net decayed news severity over the cells each key matches, clipped to [0, 1]."""
+    n = len(k.rows)
+    cells, index = state.policy_cells, state.policy_cell_index
+    if len(cells) == 0:
+        return np.zeros(n, dtype=np.float64)
+    net = cells["net"]
+    # Only look up the wildcard patterns that some cell has.
+    pattern = (
+        4 * (cells["material"] == ANY_MATERIAL)
+        + 2 * (cells["target"] == ANY_COUNTRY)
+        + (cells["company"] == ANY_COMPANY)
+    )
+    patterns = np.unique(pattern).tolist()
+    agg_codes = policy_cell_codes(
+        np.full(len(cells), ANY_COUNTRY), cells["material"], cells["target"], cells["company"]
+    )
+    agg_keys, inverse = np.unique(agg_codes, return_inverse=True)
+    agg = CodeIndex()
+    agg.load(agg_keys, np.arange(len(agg_keys), dtype=np.int32))
+    agg_net = _sum_by(inverse, net, len(agg_keys))
+
+    def matched(
+        actor: NDArray[np.int64], at: Rows | slice, idx: CodeIndex, values: Floats
+    ) -> Floats:
+        total = np.zeros(len(actor), dtype=np.float64)
+        for p in patterns:
+            m = np.full(len(actor), ANY_MATERIAL) if p & 4 else k.material[at]
+            t = np.full(len(actor), ANY_COUNTRY) if p & 2 else k.destination[at]
+            c = np.full(len(actor), ANY_COMPANY) if p & 1 else k.company[at]
+            total += _gather(idx, values, policy_cell_codes(actor, m, t, c))
+        return total
+
+    anyone = np.full(n, ANY_COUNTRY, dtype=np.int64)
+    known_total = matched(anyone, slice(None), index, net)
+    by_origin = matched(k.origin, k.at, index, net)
+    known_total += _sum_by(k.at, k.share * by_origin, n)
+    unknown = ~k.known
+    total = known_total
+    if unknown.any():
+        total = np.where(unknown, matched(anyone, slice(None), agg, agg_net), known_total)
+    return np.clip(total * anchors.read_factor("policy", as_of_s), 0.0, 1.0)

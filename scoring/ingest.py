@@ -1,0 +1,181 @@
+"""Admission of a micro-batch: validation, whole-event rejection, and deduplication.
+
+A news event is exploded into several rows and a profile into a row plus its origin
+shares: if any row of such an event is invalid the whole event is refused, so an event is
+applied entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scoring.columns import (
+    EventBatch,
+    LicenceDecisions,
+    PolicySignals,
+    Profiles,
+    ProfileShares,
+    Shipments,
+)
+from scoring.dedupe import DedupeSet
+from scoring.hashing import mix, stable_hash
+from scoring.params import ScoringParams
+from scoring.results import Rejections
+from scoring.validate import (
+    check_licences,
+    check_profile_shares,
+    check_profiles,
+    check_shipments,
+    check_signals,
+)
+
+__all__ = ["Admitted", "admit", "deduplicate"]
+
+Rows = NDArray[np.intp]
+Hashes = NDArray[np.uint64]
+MaterialIds = Callable[[NDArray[np.str_]], tuple[Rows, NDArray[np.bool_]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """Valid rows of a batch with their material ids and event-id hashes."""
+
+    shipments: Shipments
+    shipment_material: Rows
+    shipment_id: Hashes
+    licences: LicenceDecisions
+    licence_material: Rows
+    licence_id: Hashes
+    signals: PolicySignals
+    signal_material: Rows
+    signal_id: Hashes  # hash of (event_id, part)
+    signal_event: Hashes  # hash of event_id
+    profiles: Profiles
+    profile_material: Rows
+    profile_id: Hashes
+    shares: ProfileShares
+    share_material: Rows
+    rejected: Rejections
+    latest_s: float  # latest event time among the rows (NaN when none)
+    applied: int = 0
+    duplicates: int = 0
+
+
+def _spread(reason: NDArray[np.str_], event: Hashes, own: Hashes, message: str) -> None:
+    """Give ``message`` to valid rows whose event (``own``) has an invalid row in ``event``."""
+    bad = np.unique(event[reason != ""])
+    if len(bad):
+        hit = np.isin(own, bad) & (reason == "")
+        reason[hit] = message
+
+
+def admit(
+    batch: EventBatch, material_ids: MaterialIds, params: ScoringParams, now_s: float | None
+) -> Admitted:
+    """Validate every row of ``batch``; returns the valid rows and the rejections."""
+    s, d, n, p, ps = (
+        batch.shipments,
+        batch.licences,
+        batch.signals,
+        batch.profiles,
+        batch.profile_shares,
+    )
+    s_mat, s_known = material_ids(s.material)
+    d_mat, d_known = material_ids(d.material)
+    n_mat, n_known = material_ids(n.material)
+    p_mat, p_known = material_ids(p.material)
+    ps_mat, ps_known = material_ids(ps.material)
+    s_reason = check_shipments(s, s_known, params, now_s)
+    d_reason = check_licences(d, d_known, params, now_s)
+    n_reason = check_signals(n, n_known, params, now_s)
+    p_reason = check_profiles(p, p_known, params, now_s)
+    ps_reason = check_profile_shares(ps, ps_known, params, now_s)
+
+    n_event = stable_hash(n.event_id)
+    _spread(n_reason, n_event, n_event, "another row of this news event is invalid")
+    p_id, ps_id = stable_hash(p.event_id), stable_hash(ps.event_id)
+    _spread(p_reason, ps_id, p_id, "invalid origin_shares row (share or country)")
+    _spread(ps_reason, p_id, ps_id, "its profile event is invalid")
+    orphan = ~np.isin(ps_id, p_id) & (ps_reason == "")
+    ps_reason[orphan] = "origin_shares row without its profile row"
+
+    kinds = ("shipment", "licence_decision", "news", "profile", "profile_share")
+    ids = (s.event_id, d.event_id, n.event_id, p.event_id, ps.event_id)
+    times_by_kind = (s.time_s, d.time_s, n.time_s, p.time_s, ps.time_s)
+    reasons = (s_reason, d_reason, n_reason, p_reason, ps_reason)
+    bad = [np.flatnonzero(r != "") for r in reasons]
+    rejected = Rejections(
+        kind=np.concatenate([np.full(len(b), k) for k, b in zip(kinds, bad, strict=True)]).astype(
+            str
+        ),
+        index=np.concatenate(bad).astype(np.intp),
+        event_id=np.concatenate([e[b] for e, b in zip(ids, bad, strict=True)]).astype(str),
+        reason=np.concatenate([r[b] for r, b in zip(reasons, bad, strict=True)]).astype(str),
+    )
+    ok = [r == "" for r in reasons]
+    times = np.concatenate([t[k] for t, k in zip(times_by_kind, ok, strict=True)])
+    return Admitted(
+        shipments=s.take(ok[0]),
+        shipment_material=s_mat[ok[0]],
+        shipment_id=stable_hash(s.event_id[ok[0]]),
+        licences=d.take(ok[1]),
+        licence_material=d_mat[ok[1]],
+        licence_id=stable_hash(d.event_id[ok[1]]),
+        signals=n.take(ok[2]),
+        signal_material=n_mat[ok[2]],
+        signal_id=mix(n_event[ok[2]], n.part[ok[2]]),
+        signal_event=n_event[ok[2]],
+        profiles=p.take(ok[3]),
+        profile_material=p_mat[ok[3]],
+        profile_id=p_id[ok[3]],
+        shares=ps.take(ok[4]),
+        share_material=ps_mat[ok[4]],
+        rejected=rejected,
+        latest_s=float(times.max()) if len(times) else math.nan,
+    )
+
+
+def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
+    """Drop rows whose id was applied before (or earlier in the batch); remember the rest.
+
+    Profile origin shares are not deduplicated: they only take effect when their profile
+    event is the one in force for the key, so applying them again changes nothing.
+    """
+    ids = np.concatenate([a.shipment_id, a.licence_id, a.signal_id, a.profile_id])
+    times = np.concatenate(
+        [a.shipments.time_s, a.licences.time_s, a.signals.time_s, a.profiles.time_s]
+    )
+    _, first = np.unique(ids, return_index=True)
+    fresh = np.zeros(len(ids), dtype=np.bool_)
+    fresh[first] = True
+    fresh &= ~seen.contains(ids)
+    seen.add(ids[fresh], times[fresh])
+    edges = np.cumsum([len(a.shipment_id), len(a.licence_id), len(a.signal_id)])
+    f_s, f_d, f_n, f_p = np.split(fresh, edges)
+    news_new = len(np.unique(a.signal_event[f_n]))
+    news_old = len(np.setdiff1d(a.signal_event[~f_n], a.signal_event[f_n]))
+    other = len(f_s) + len(f_d) + len(f_p)
+    other_new = int(f_s.sum() + f_d.sum() + f_p.sum())
+    return replace(
+        a,
+        shipments=a.shipments.take(f_s),
+        shipment_material=a.shipment_material[f_s],
+        shipment_id=a.shipment_id[f_s],
+        licences=a.licences.take(f_d),
+        licence_material=a.licence_material[f_d],
+        licence_id=a.licence_id[f_d],
+        signals=a.signals.take(f_n),
+        signal_material=a.signal_material[f_n],
+        signal_id=a.signal_id[f_n],
+        signal_event=a.signal_event[f_n],
+        profiles=a.profiles.take(f_p),
+        profile_material=a.profile_material[f_p],
+        profile_id=a.profile_id[f_p],
+        applied=other_new + news_new,
+        duplicates=other - other_new + news_old,
+    )

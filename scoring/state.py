@@ -1,0 +1,229 @@
+"""The engine's state as struct-of-arrays tables with sorted code indexes.
+
+Tables (one numpy array per field, grown by doubling):
+
+- companies: 64-bit name hash -> company id, and the names (for score output);
+- keys, one row per (company, material): flow sums, destination and profile;
+- lanes, one row per (key, origin country): decayed shipment mass and declared share;
+- company licence lanes, per (key, exporter): decayed denials and decisions;
+- licence cells, per (exporter, destination, material): country-wide decisions;
+- policy cells, per (actor, material, target, company) with "any" wildcards: net news.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scoring.hashing import N_COUNTRIES
+from scoring.index import CodeIndex, Columns
+
+__all__ = [
+    "ANY_COMPANY",
+    "ANY_COUNTRY",
+    "ANY_MATERIAL",
+    "NO_COUNTRY",
+    "State",
+    "key_codes",
+    "lane_codes",
+    "licence_cell_codes",
+    "policy_cell_codes",
+]
+
+ANY_COUNTRY = N_COUNTRIES  # wildcard actor / target of a news row
+NO_COUNTRY = N_COUNTRIES + 1  # a key whose destination is not known yet
+ANY_MATERIAL = 255
+ANY_COMPANY = (1 << 32) - 1
+
+_COUNTRY_SPAN = 1024
+_MATERIAL_SPAN = 256
+
+
+def key_codes(company: NDArray[np.integer], material: NDArray[np.integer]) -> NDArray[np.int64]:
+    """Index codes of (company id, material id) keys."""
+    return np.asarray(np.asarray(company, dtype=np.int64) * _MATERIAL_SPAN + material, np.int64)
+
+
+def lane_codes(key: NDArray[np.integer], country: NDArray[np.integer]) -> NDArray[np.int64]:
+    """Index codes of (key row, country) lanes."""
+    return np.asarray(np.asarray(key, dtype=np.int64) * _COUNTRY_SPAN + country, np.int64)
+
+
+def licence_cell_codes(
+    exporter: NDArray[np.integer], destination: NDArray[np.integer], material: NDArray[np.integer]
+) -> NDArray[np.int64]:
+    """Index codes of (exporter, destination, material) licence cells."""
+    lane = np.asarray(exporter, dtype=np.int64) * _COUNTRY_SPAN + destination
+    return np.asarray(lane * _MATERIAL_SPAN + material, dtype=np.int64)
+
+
+def policy_cell_codes(
+    actor: NDArray[np.integer],
+    material: NDArray[np.integer],
+    target: NDArray[np.integer],
+    company: NDArray[np.integer],
+) -> NDArray[np.int64]:
+    """Index codes of (actor, material, target, company) policy cells (< 2**60)."""
+    head = (np.asarray(actor, dtype=np.int64) * _MATERIAL_SPAN + material) * _COUNTRY_SPAN
+    return np.asarray((head + target) * (1 << 32) + np.asarray(company, np.int64), np.int64)
+
+
+class State:
+    """All tables of the engine (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.company_index = CodeIndex()
+        self.company_names: list[str] = []
+        self.keys = Columns(
+            {
+                "company": (np.int32, -1),
+                "material": (np.int16, -1),
+                "events": (np.int64, 0),
+                "inflow_short": (np.float64, 0.0),
+                "inflow_long": (np.float64, 0.0),
+                "disrupted_short": (np.float64, 0.0),
+                "destination": (np.int16, -1),
+                "destination_time": (np.float64, -np.inf),
+                "destination_tie": (np.uint64, 0),
+                "home": (np.int16, -1),
+                "inventory_days": (np.float64, np.nan),
+                "profile_time": (np.float64, -np.inf),
+                "profile_tie": (np.uint64, 0),
+            }
+        )
+        self.key_index = CodeIndex()
+        self.lanes = Columns(
+            {
+                "key": (np.int32, -1),
+                "origin": (np.int16, -1),
+                "mass": (np.float64, 0.0),
+                "declared": (np.float64, 0.0),
+            }
+        )
+        self.lane_index = CodeIndex()
+        self.company_licences = Columns(
+            {
+                "key": (np.int32, -1),
+                "exporter": (np.int16, -1),
+                "denials": (np.float64, 0.0),
+                "decisions": (np.float64, 0.0),
+            }
+        )
+        self.company_licence_index = CodeIndex()
+        self.licence_cells = Columns(
+            {
+                "exporter": (np.int16, -1),
+                "destination": (np.int16, -1),
+                "material": (np.int16, -1),
+                "denials": (np.float64, 0.0),
+                "decisions": (np.float64, 0.0),
+            }
+        )
+        self.licence_cell_index = CodeIndex()
+        self.policy_cells = Columns(
+            {
+                "actor": (np.int16, -1),
+                "material": (np.int16, -1),
+                "target": (np.int16, -1),
+                "company": (np.int64, -1),
+                "net": (np.float64, 0.0),
+            }
+        )
+        self.policy_cell_index = CodeIndex()
+
+    # -- companies and keys -------------------------------------------------------------
+
+    def company_ids(self, names: NDArray[np.str_], hashes: NDArray[np.uint64]) -> NDArray[np.intp]:
+        """Company id of each name, registering new names (one Python step per new name)."""
+        codes = hashes.view(np.int64)
+        ids = self.company_index.find(codes)
+        new = ids < 0
+        if new.any():
+            new_codes, first = np.unique(codes[new], return_index=True)
+            start = len(self.company_names)
+            self.company_names.extend(names[new][first].tolist())
+            rows = np.arange(start, start + len(new_codes))
+            self.company_index.insert(new_codes, rows)
+            ids = self.company_index.find(codes)
+        return ids
+
+    def key_rows(self, company: NDArray[np.intp], material: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Key row of each (company id, material id), creating keys on first sight."""
+        codes = key_codes(company, material)
+        rows = self.key_index.find(codes)
+        new = rows < 0
+        if new.any():
+            new_codes, first = np.unique(codes[new], return_index=True)
+            created = self.keys.append(len(new_codes))
+            self.keys["company"][created] = company[new][first]
+            self.keys["material"][created] = material[new][first]
+            self.key_index.insert(new_codes, created)
+            rows = self.key_index.find(codes)
+        return rows
+
+    # -- lanes and cells ---------------------------------------------------------------
+
+    @staticmethod
+    def _rows(
+        table: Columns, index: CodeIndex, codes: NDArray[np.int64], fields: dict[str, Any]
+    ) -> NDArray[np.intp]:
+        rows = index.find(codes)
+        new = rows < 0
+        if new.any():
+            new_codes, first = np.unique(codes[new], return_index=True)
+            created = table.append(len(new_codes))
+            for name, values in fields.items():
+                table[name][created] = np.asarray(values)[new][first]
+            index.insert(new_codes, created)
+            rows = index.find(codes)
+        return rows
+
+    def lane_rows(self, key: NDArray[np.intp], origin: NDArray[np.int16]) -> NDArray[np.intp]:
+        """Lane row of each (key, origin), creating lanes on first sight."""
+        fields = {"key": key, "origin": origin}
+        return self._rows(self.lanes, self.lane_index, lane_codes(key, origin), fields)
+
+    def company_licence_rows(
+        self, key: NDArray[np.intp], exporter: NDArray[np.int16]
+    ) -> NDArray[np.intp]:
+        """Company licence lane row of each (key, exporter)."""
+        fields = {"key": key, "exporter": exporter}
+        codes = lane_codes(key, exporter)
+        return self._rows(self.company_licences, self.company_licence_index, codes, fields)
+
+    def licence_cell_rows(
+        self,
+        exporter: NDArray[np.int16],
+        destination: NDArray[np.int16],
+        material: NDArray[np.intp],
+    ) -> NDArray[np.intp]:
+        """Licence cell row of each (exporter, destination, material)."""
+        fields = {"exporter": exporter, "destination": destination, "material": material}
+        codes = licence_cell_codes(exporter, destination, material)
+        return self._rows(self.licence_cells, self.licence_cell_index, codes, fields)
+
+    def policy_cell_rows(
+        self,
+        actor: NDArray[np.integer],
+        material: NDArray[np.integer],
+        target: NDArray[np.integer],
+        company: NDArray[np.integer],
+    ) -> NDArray[np.intp]:
+        """Policy cell row of each (actor, material, target, company)."""
+        fields = {"actor": actor, "material": material, "target": target, "company": company}
+        codes = policy_cell_codes(actor, material, target, company)
+        return self._rows(self.policy_cells, self.policy_cell_index, codes, fields)
+
+    # -- snapshots and size ------------------------------------------------------------
+
+    def tables(self) -> dict[str, tuple[Columns, CodeIndex]]:
+        """Every table with its index, by snapshot prefix."""
+        return {
+            "keys": (self.keys, self.key_index),
+            "lanes": (self.lanes, self.lane_index),
+            "company_licences": (self.company_licences, self.company_licence_index),
+            "licence_cells": (self.licence_cells, self.licence_cell_index),
+            "policy_cells": (self.policy_cells, self.policy_cell_index),
+        }

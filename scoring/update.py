@@ -1,0 +1,258 @@
+"""State updates for each kind of evidence, vectorised over the rows of a micro-batch.
+
+Every function receives rows already validated and deduplicated, with material ids
+resolved, and adds decayed contributions with ``np.add.at`` (an unbuffered scatter-add:
+repeated indices accumulate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scoring.columns import (
+    Decision,
+    LicenceDecisions,
+    NewsCategory,
+    PolicySignals,
+    Profiles,
+    ProfileShares,
+    Shipments,
+    ShipmentStatus,
+)
+from scoring.decay import Anchors
+from scoring.hashing import country_codes, mix, stable_hash
+from scoring.params import ScoringParams
+from scoring.state import ANY_COMPANY, ANY_COUNTRY, ANY_MATERIAL, State
+
+__all__ = [
+    "apply_licences",
+    "apply_profiles",
+    "apply_shipments",
+    "apply_signals",
+    "denial_credit",
+    "latest_wins",
+    "news_weights",
+]
+
+Rows = NDArray[np.intp]
+
+
+def latest_wins(key: Rows, time_s: NDArray[np.float64], tie: NDArray[np.uint64]) -> Rows:
+    """Index of the winning row per distinct key: latest time, then largest tie hash.
+
+    Examples
+    --------
+    >>> latest_wins(np.array([7, 7, 3]), np.array([2.0, 2.0, 1.0]), np.array([5, 9, 1], np.uint64))
+    array([2, 1])
+    """
+    order = np.lexsort((tie, time_s, key))
+    ordered = key[order]
+    last = np.ones(len(order), dtype=np.bool_)
+    last[:-1] = ordered[1:] != ordered[:-1]
+    return np.asarray(order[last], dtype=np.intp)
+
+
+def _update_destination(
+    state: State, key: Rows, time_s: NDArray[np.float64], tie: NDArray[np.uint64], dest: Rows
+) -> None:
+    """Last-writer-wins destination of keys from their shipments and licence decisions."""
+    if len(key) == 0:
+        return
+    win = latest_wins(key, time_s, tie)
+    k, t, h = key[win], time_s[win], tie[win]
+    keys = state.keys
+    old_t, old_h = keys["destination_time"][k], keys["destination_tie"][k]
+    newer = (t > old_t) | ((t == old_t) & (h > old_h))
+    k = k[newer]
+    keys["destination"][k] = dest[win][newer]
+    keys["destination_time"][k] = t[newer]
+    keys["destination_tie"][k] = h[newer]
+
+
+def apply_shipments(
+    state: State,
+    s: Shipments,
+    material: Rows,
+    tie: NDArray[np.uint64],
+    *,
+    anchors: Anchors,
+    params: ScoringParams,
+) -> Rows:
+    """Apply shipments: flow sums, origin lanes, destination. Returns touched key rows."""
+    company = state.company_ids(s.company, stable_hash(s.company))
+    key = state.key_rows(company, material)
+    keys = state.keys
+    np.add.at(keys["events"], key, 1)
+    q = s.quantity_kg
+    status = s.status
+    inflow = (status == ShipmentStatus.SHIPPED) | (status == ShipmentStatus.DELIVERED)
+    short = q * anchors.weights("flow_short", s.time_s)
+    np.add.at(keys["inflow_short"], key[inflow], short[inflow])
+    long_ = q * anchors.weights("flow_long", s.time_s)
+    np.add.at(keys["inflow_long"], key[inflow], long_[inflow])
+    disrupted = np.zeros(len(ShipmentStatus), dtype=np.float64)
+    disrupted[ShipmentStatus.DELAYED] = params.delayed_weight
+    disrupted[ShipmentStatus.HELD] = params.held_weight
+    disrupted[ShipmentStatus.CANCELLED] = params.cancelled_weight
+    np.add.at(keys["disrupted_short"], key, short * disrupted[status])
+    origin, _ = country_codes(s.origin)
+    lane = state.lane_rows(key, origin)
+    np.add.at(state.lanes["mass"], lane, q * anchors.weights("share", s.time_s))
+    destination, _ = country_codes(s.destination)
+    _update_destination(state, key, s.time_s, tie, destination.astype(np.intp))
+    return key
+
+
+def denial_credit(d: LicenceDecisions, params: ScoringParams) -> NDArray[np.float64]:
+    """How much of a denial each decision is: 1 for denied / suspended / revoked, the
+    ``pending_denial_weight`` for pending or long-pending (``processing_days`` at least
+    ``long_pending_days``) decisions, else 0.
+
+    Examples
+    --------
+    >>> from scoring.columns import LicenceDecisions
+    >>> d = LicenceDecisions.empty()
+    >>> denial_credit(d, ScoringParams()).tolist()
+    []
+    """
+    credit = np.zeros(len(Decision), dtype=np.float64)
+    credit[[Decision.DENIED, Decision.SUSPENDED, Decision.REVOKED]] = 1.0
+    credit[Decision.PENDING] = params.pending_denial_weight
+    base = credit[d.decision]
+    long_pending = np.nan_to_num(d.processing_days, nan=0.0) >= params.long_pending_days
+    return np.where(long_pending, np.maximum(base, params.pending_denial_weight), base)
+
+
+def apply_licences(
+    state: State,
+    d: LicenceDecisions,
+    material: Rows,
+    tie: NDArray[np.uint64],
+    *,
+    anchors: Anchors,
+    params: ScoringParams,
+) -> Rows:
+    """Apply licence decisions to country-wide cells or company lanes; returns touched keys."""
+    w = anchors.weights("licence", d.time_s)
+    denials = denial_credit(d, params) * w
+    exporter, _ = country_codes(d.exporter)
+    destination, _ = country_codes(d.destination)
+    wide = d.company == ""
+    cell = state.licence_cell_rows(exporter[wide], destination[wide], material[wide])
+    cells = state.licence_cells
+    np.add.at(cells["denials"], cell, denials[wide])
+    np.add.at(cells["decisions"], cell, w[wide])
+    named = ~wide
+    company = state.company_ids(d.company[named], stable_hash(d.company[named]))
+    key = state.key_rows(company, material[named])
+    np.add.at(state.keys["events"], key, 1)
+    lane = state.company_licence_rows(key, exporter[named])
+    lanes = state.company_licences
+    np.add.at(lanes["denials"], lane, denials[named])
+    np.add.at(lanes["decisions"], lane, w[named])
+    dest = destination[named].astype(np.intp)
+    _update_destination(state, key, d.time_s[named], tie[named], dest)
+    return key
+
+
+def news_weights(params: ScoringParams) -> NDArray[np.float64]:
+    """Signed multiplier of severity per news category (easing is negative).
+
+    Examples
+    --------
+    >>> news_weights(ScoringParams()).tolist()
+    [1.0, 1.0, -1.0, 0.5, 0.3, 0.0]
+    """
+    table = np.zeros(len(NewsCategory), dtype=np.float64)
+    table[NewsCategory.EXPORT_CONTROL] = params.export_control_weight
+    table[NewsCategory.SANCTION] = params.sanction_weight
+    table[NewsCategory.POLICY_EASING] = -params.easing_weight
+    table[NewsCategory.DISASTER] = params.disaster_weight
+    table[NewsCategory.LOGISTICS] = params.logistics_weight
+    table[NewsCategory.OTHER] = params.other_news_weight
+    return table
+
+
+def apply_signals(
+    state: State, p: PolicySignals, material: Rows, anchors: Anchors, params: ScoringParams
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Add news rows to policy cells; returns the cells' (actor, material, target, company).
+
+    A key matched by both a target row and a company row of one event would count the
+    event twice; an overlap cell (actor, material, target, company) holding minus the
+    event's value cancels the second count (inclusion-exclusion), so that evaluation can
+    simply sum the cells a key matches.
+    """
+    actor_code, _ = country_codes(p.actor)
+    actor = np.where(p.actor == "", ANY_COUNTRY, actor_code).astype(np.int64)
+    mat = np.where(p.material == "", ANY_MATERIAL, material).astype(np.int64)
+    target_code, _ = country_codes(p.target)
+    target = np.where(p.target == "", ANY_COUNTRY, target_code).astype(np.int64)
+    named = p.company != ""
+    company = np.full(len(p), ANY_COMPANY, dtype=np.int64)
+    company[named] = state.company_ids(p.company[named], stable_hash(p.company[named]))
+    value = news_weights(params)[p.category] * p.severity * anchors.weights("policy", p.time_s)
+
+    # Overlaps: company rows x target rows of the same event and material.
+    group = mix(stable_hash(p.event_id), mat)
+    targeted = np.flatnonzero(target != ANY_COUNTRY)
+    by_group = targeted[np.argsort(group[targeted], kind="stable")]
+    sorted_groups = group[by_group]
+    firms = np.flatnonzero(named)
+    lo = np.searchsorted(sorted_groups, group[firms], side="left")
+    count = np.searchsorted(sorted_groups, group[firms], side="right") - lo
+    firm_rows = np.repeat(firms, count)
+    offsets = np.arange(len(firm_rows)) - np.repeat(np.cumsum(count) - count, count)
+    target_rows = by_group[np.repeat(lo, count) + offsets]
+
+    cell_actor = np.concatenate([actor, actor[firm_rows]])
+    cell_material = np.concatenate([mat, mat[firm_rows]])
+    cell_target = np.concatenate([target, target[target_rows]])
+    cell_company = np.concatenate([company, company[firm_rows]])
+    cell_value = np.concatenate([value, -value[firm_rows]])
+    cell = state.policy_cell_rows(cell_actor, cell_material, cell_target, cell_company)
+    np.add.at(state.policy_cells["net"], cell, cell_value)
+    return cell_actor, cell_material, cell_target, cell_company
+
+
+def apply_profiles(
+    state: State, p: Profiles, material: Rows, shares: ProfileShares, share_material: Rows
+) -> Rows:
+    """Last-writer-wins profiles by (time, event-id hash); returns touched key rows.
+
+    A newer profile replaces the key's home country, inventory cover and declared origin
+    shares as a whole; an older one is ignored, whatever order they arrive in.
+    """
+    company = state.company_ids(p.company, stable_hash(p.company))
+    key = state.key_rows(company, material)
+    keys = state.keys
+    np.add.at(keys["events"], key, 1)
+    tie = stable_hash(p.event_id)
+    win = latest_wins(key, p.time_s, tie)
+    k, t, h = key[win], p.time_s[win], tie[win]
+    newer = (t > keys["profile_time"][k]) | (
+        (t == keys["profile_time"][k]) & (h > keys["profile_tie"][k])
+    )
+    win, k = win[newer], k[newer]
+    home, _ = country_codes(p.home_country)
+    keys["home"][k] = home[win]
+    keys["inventory_days"][k] = p.inventory_days[win]
+    keys["profile_time"][k] = p.time_s[win]
+    keys["profile_tie"][k] = tie[win]
+    if len(k):
+        replaced = np.zeros(len(keys), dtype=np.bool_)
+        replaced[k] = True
+        lanes = state.lanes
+        lanes["declared"][replaced[lanes["key"]]] = 0.0
+    # Shares rows belong to the profile event now in force for their key, or are stale.
+    share_company = state.company_ids(shares.company, stable_hash(shares.company))
+    share_key = state.key_rows(share_company, share_material)
+    share_tie = stable_hash(shares.event_id)
+    current = (keys["profile_time"][share_key] == shares.time_s) & (
+        keys["profile_tie"][share_key] == share_tie
+    )
+    origin, _ = country_codes(shares.country[current])
+    lane = state.lane_rows(share_key[current], origin)
+    state.lanes["declared"][lane] = shares.share[current]
+    return np.concatenate([key, share_key[current]])

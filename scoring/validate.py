@@ -1,0 +1,172 @@
+"""Validation of column values: every refused row gets a short human-readable reason.
+
+Each ``check_*`` function returns a reason per row (``""`` for a valid row); the first
+failing rule names the reason. Rules compare whole columns at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scoring.columns import LicenceDecisions, PolicySignals, Profiles, ProfileShares, Shipments
+from scoring.hashing import country_codes, string_lengths
+from scoring.params import ScoringParams
+
+__all__ = [
+    "Reasons",
+    "check_licences",
+    "check_profile_shares",
+    "check_profiles",
+    "check_shipments",
+    "check_signals",
+]
+
+_REASON_DTYPE = "<U160"
+
+
+class Reasons:
+    """Accumulates the first failing reason of each row.
+
+    Examples
+    --------
+    >>> r = Reasons(3)
+    >>> r.fail(np.array([False, True, True]), "first")
+    >>> r.fail(np.array([True, True, False]), "second")
+    >>> r.reason.tolist()
+    ['second', 'first', 'first']
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, n: int) -> None:
+        self.reason = np.full(n, "", dtype=_REASON_DTYPE)
+
+    def fail(self, mask: NDArray[np.bool_], message: str | NDArray[np.str_]) -> None:
+        """Give ``message`` to rows in ``mask`` that have no reason yet."""
+        np.copyto(self.reason, message, where=mask & (self.reason == ""))
+
+    def common(
+        self,
+        event_id: NDArray[np.str_],
+        time_s: NDArray[np.float64],
+        params: ScoringParams,
+        now_s: float | None,
+    ) -> None:
+        """Rules every event obeys: an event id of sane length and a sane event time."""
+        length = string_lengths(event_id)
+        self.fail(length == 0, "empty event_id")
+        self.fail(length > params.max_event_id_len, "event_id longer than max_event_id_len")
+        self.fail(~np.isfinite(time_s), "event time is not finite")
+        if now_s is not None:
+            self.fail(time_s > now_s + params.max_future_s, "event time too far in the future")
+
+    def company(self, company: NDArray[np.str_], params: ScoringParams, *, required: bool) -> None:
+        """A company name (required or optional) no longer than ``max_company_len``."""
+        length = string_lengths(company)
+        if required:
+            self.fail(length == 0, "missing company")
+        self.fail(length > params.max_company_len, "company longer than max_company_len")
+
+    def country(self, field: str, values: NDArray[np.str_], *, required: bool) -> None:
+        """An ISO alpha-2 code; ``""`` allowed when the field is optional."""
+        _, ok = country_codes(values)
+        bad = ~ok if required else ~ok & (values != "")
+        self.fail(bad, _quoted(f"{field} is not an ISO alpha-2 code: ", values))
+
+    def material(self, known: NDArray[np.bool_], values: NDArray[np.str_]) -> None:
+        """A material code from the catalogue."""
+        self.fail(~known, _quoted("unknown material ", values))
+
+    def quantity(self, field: str, values: NDArray[np.float64], *, optional: bool) -> None:
+        """A finite number >= 0 (``NaN`` allowed when optional)."""
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if optional:
+            bad &= ~np.isnan(values)
+        self.fail(bad, f"{field} must be a finite number >= 0")
+
+    def code(self, field: str, values: NDArray[np.int8], n_codes: int) -> None:
+        """An enumeration code in ``0 .. n_codes - 1``."""
+        self.fail((values < 0) | (values >= n_codes), f"unknown {field} code")
+
+
+def _quoted(prefix: str, values: NDArray[np.str_]) -> NDArray[np.str_]:
+    shown = np.asarray(values).astype("<U40")
+    return np.strings.add(np.strings.add(prefix + "'", shown), "'")
+
+
+def check_shipments(
+    s: Shipments, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
+) -> NDArray[np.str_]:
+    """Reasons for ``shipment`` rows; ``known`` marks catalogue materials."""
+    r = Reasons(len(s))
+    r.common(s.event_id, s.time_s, params, now_s)
+    r.company(s.company, params, required=True)
+    r.material(known, s.material)
+    r.country("origin_country", s.origin, required=True)
+    r.country("destination_country", s.destination, required=True)
+    r.quantity("quantity_kg", s.quantity_kg, optional=False)
+    r.code("status", s.status, 5)
+    return r.reason
+
+
+def check_licences(
+    d: LicenceDecisions, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
+) -> NDArray[np.str_]:
+    """Reasons for ``licence_decision`` rows."""
+    r = Reasons(len(d))
+    r.common(d.event_id, d.time_s, params, now_s)
+    r.country("exporting_country", d.exporter, required=True)
+    r.country("destination_country", d.destination, required=True)
+    r.material(known, d.material)
+    r.code("decision", d.decision, 5)
+    r.company(d.company, params, required=False)
+    r.quantity("quantity_kg", d.quantity_kg, optional=True)
+    r.quantity("processing_days", d.processing_days, optional=True)
+    return r.reason
+
+
+def check_signals(
+    p: PolicySignals, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
+) -> NDArray[np.str_]:
+    """Reasons for exploded ``news`` rows (``material == ""`` means every material)."""
+    r = Reasons(len(p))
+    r.common(p.event_id, p.time_s, params, now_s)
+    r.fail(p.part < 0, "negative part number")
+    r.country("actor_country", p.actor, required=False)
+    r.country("target_country", p.target, required=False)
+    r.company(p.company, params, required=False)
+    r.fail((p.target != "") & (p.company != ""), "a news row names both a target and a company")
+    r.material(known | (p.material == ""), p.material)
+    r.code("category", p.category, 6)
+    bad = ~(np.isfinite(p.severity) & (p.severity >= 0) & (p.severity <= 1))
+    r.fail(bad, "severity must be in [0, 1]")
+    return r.reason
+
+
+def check_profiles(
+    p: Profiles, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
+) -> NDArray[np.str_]:
+    """Reasons for ``profile`` rows."""
+    r = Reasons(len(p))
+    r.common(p.event_id, p.time_s, params, now_s)
+    r.company(p.company, params, required=True)
+    r.material(known, p.material)
+    r.country("home_country", p.home_country, required=False)
+    r.quantity("annual_demand_kg", p.annual_demand_kg, optional=True)
+    r.quantity("inventory_days", p.inventory_days, optional=True)
+    return r.reason
+
+
+def check_profile_shares(
+    p: ProfileShares, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
+) -> NDArray[np.str_]:
+    """Reasons for ``profile.origin_shares`` rows."""
+    r = Reasons(len(p))
+    r.common(p.event_id, p.time_s, params, now_s)
+    r.company(p.company, params, required=True)
+    r.material(known, p.material)
+    r.country("origin_shares country", p.country, required=True)
+    bad = ~(np.isfinite(p.share) & (p.share >= 0) & (p.share <= 1))
+    r.fail(bad, "origin share must be in [0, 1]")
+    return r.reason
