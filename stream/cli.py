@@ -17,8 +17,10 @@ __all__ = ["build_parser", "main"]
 
 # One entry per subcommand module; order is the order shown in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
+    "stream.commands.score",
     "stream.commands.kafka_local",
     "stream.commands.topics",
+    "stream.commands.replay",
 )
 
 

@@ -1,0 +1,175 @@
+"""``supplyrisk score``: score a JSONL file of events offline, one line per key.
+
+Streams the file in batches (memory grows with the number of keys, not of events),
+applies each batch to one :class:`scoring.Engine`, then writes every key's score at
+``--as-of`` (default: the latest event time in the input), highest score first.
+Rejected lines go to stderr as ``line N: reason``; a summary line ends the run.
+Exit status: 0 if any line was valid, 1 if none, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from config import ConfigError, load_catalogue, load_lexicon, load_scoring_params
+from scoring import ApplyResult, Engine
+from stream.codec import parse_time
+from stream.errors import DecodeError, UsageError
+from stream.events import DecodedBatch, EventDecoder
+from stream.scores import encode_scores
+
+__all__ = ["register", "run"]
+
+DEFAULT_BATCH_SIZE = 20_000
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``score`` subcommand to the ``supplyrisk`` parser."""
+    parser = subparsers.add_parser(
+        "score",
+        help="score a JSONL file of events offline",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("--events", required=True, type=Path, metavar="FILE.jsonl")
+    parser.add_argument("--as-of", metavar="TIME", help="RFC 3339 time (default: latest event)")
+    parser.add_argument("--out", type=Path, metavar="FILE.jsonl", help="default: stdout")
+    parser.add_argument("--config", type=Path, metavar="DIR", help="default: the config package")
+    parser.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N")
+    parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts for the summary line."""
+
+    events: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``supplyrisk score``; returns the exit status."""
+    try:
+        as_of_s = None if args.as_of is None else _as_of(args.as_of)
+        engine, decoder = _setup(args.config)
+        handle = _open_events(args.events)
+    except (UsageError, ConfigError) as exc:
+        print(f"supplyrisk score: error: {exc}", file=sys.stderr)
+        return 2
+    tally = Tally()
+    with handle:
+        for decoded, lines, start in _batches(handle, decoder, args.batch_size):
+            result = engine.apply(decoded.batch)
+            _report(decoded, result, lines, start, tally)
+    if tally.events == tally.rejected:
+        print(f"no valid events in {args.events}", file=sys.stderr)
+        _summary(0, tally)
+        return 1
+    table = engine.scores(as_of_s=engine.latest_time_s if as_of_s is None else as_of_s)
+    order = np.lexsort((table.material, table.company, -table.score))
+    lines_out = encode_scores(table)
+    try:
+        _write(args.out, (lines_out[i] for i in order.tolist()))
+    except OSError as exc:
+        print(f"supplyrisk score: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    _summary(len(table), tally)
+    return 0
+
+
+def _as_of(text: str) -> float:
+    try:
+        return parse_time(text)
+    except DecodeError:
+        raise UsageError(f"--as-of is not an RFC 3339 time: {text!r}") from None
+
+
+def _setup(config_dir: Path | None) -> tuple[Engine, EventDecoder]:
+    if config_dir is not None and not config_dir.is_dir():
+        raise UsageError(f"config directory not found: {config_dir}")
+    engine = Engine(load_catalogue(config_dir), load_scoring_params(config_dir))
+    return engine, EventDecoder(load_lexicon(config_dir))
+
+
+def _open_events(path: Path) -> IO[bytes]:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read events file {str(path)!r}: {exc.strerror}") from None
+
+
+def _batches(
+    handle: IO[bytes], decoder: EventDecoder, size: int
+) -> Iterator[tuple[DecodedBatch, list[bytes], int]]:
+    start = 1  # line numbers are 1-based
+    while lines := list(islice(handle, size)):
+        yield decoder.decode(lines, start), lines, start
+        start += len(lines)
+
+
+def _report(
+    decoded: DecodedBatch, result: ApplyResult, lines: list[bytes], start: int, tally: Tally
+) -> None:
+    """Print rejected lines (edge and engine) and update the tally."""
+    blank = {start + i for i, line in enumerate(lines) if not line.strip()}
+    rejected: dict[int, str] = {}
+    for line_no, _event_id, reason in decoded.rejects:
+        if line_no not in blank:
+            rejected.setdefault(line_no, reason)
+    refused = result.rejected
+    for kind, index, reason in zip(
+        refused.kind.tolist(), refused.index.tolist(), refused.reason.tolist(), strict=True
+    ):
+        positions = decoded.positions.get(kind)
+        if positions is not None and 0 <= index < len(positions):
+            rejected.setdefault(int(positions[index]), reason)
+    out = sys.stderr
+    for line_no in sorted(rejected):
+        out.write(f"line {line_no}: {rejected[line_no]}\n")
+    tally.events += len(lines) - len(blank)
+    tally.rejected += len(rejected)
+    tally.duplicates += result.duplicates
+
+
+def _write(path: Path | None, records: Iterator[bytes]) -> None:
+    if path is None:
+        _write_to(sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None, records)
+        return
+    with path.open("wb") as handle:
+        _write_to(handle, records)
+
+
+def _write_to(handle: IO[bytes] | None, records: Iterator[bytes]) -> None:
+    if handle is None:  # a text-only stdout (tests capturing text): decode once per line
+        for record in records:
+            sys.stdout.write(record.decode() + "\n")
+        return
+    for record in records:
+        handle.write(record + b"\n")
+    handle.flush()
+
+
+def _summary(keys: int, tally: Tally) -> None:
+    print(
+        f"scored {keys} keys from {tally.events} events; {tally.rejected} rejected; "
+        f"{tally.duplicates} duplicates",
+        file=sys.stderr,
+    )
