@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from config.settings import KafkaSettings, TopicSettings
+from stream.errors import StreamError
 
 __all__ = ["TopicSpec", "create_topics", "topic_specs"]
 
@@ -57,14 +58,18 @@ async def create_topics(
             if spec.name in present:
                 existing.append(spec.name)
                 continue
-            try:
-                await admin.create_topics(
-                    [NewTopic(spec.name, spec.partitions, topics.replication_factor,
-                              topic_configs=spec.config)]
-                )  # fmt: skip
-                created.append(spec.name)
-            except TopicAlreadyExistsError:  # created concurrently by another worker
-                existing.append(spec.name)
+            response = await admin.create_topics(
+                [NewTopic(spec.name, spec.partitions, topics.replication_factor,
+                          topic_configs=spec.config)]
+            )  # fmt: skip
+            # Errors come back as codes per topic, not as exceptions.
+            for name, code, message in response.topic_errors:
+                if code == 0:
+                    created.append(name)
+                elif code == TopicAlreadyExistsError.errno:  # e.g. another worker made it
+                    existing.append(name)
+                else:
+                    raise StreamError(f"could not create topic {name}: {message} (error {code})")
     finally:
         await admin.close()
     return created, existing

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from config.settings import SettingsError, local_kafka_settings
-from stream.localkafka import LocalKafka, LocalKafkaError
+from config.settings import local_kafka_settings
+from stream.commands.common import reports_errors
+from stream.localkafka import LocalKafka
 
 __all__ = ["register"]
 
@@ -43,22 +43,19 @@ def broker_from_settings(port: int | None = None) -> LocalKafka:
     )
 
 
+@reports_errors("kafka-local")
 def run(args: argparse.Namespace) -> int:
-    try:
-        broker = broker_from_settings(args.port)
-        if args.action == "start":
-            status = broker.start(fresh=args.fresh)
-            print(status.describe())
-            print(f"KAFKA_BOOTSTRAP_SERVERS={status.bootstrap}")
-        elif args.action == "stop":
-            stopped = broker.stop()
-            print(f"stopped the broker at {broker.bootstrap}" if stopped else
-                  f"no local broker was running at {broker.bootstrap}")  # fmt: skip
-        else:
-            status = broker.status()
-            print(status.describe())
-            return 0 if status.running else 3
-    except (LocalKafkaError, SettingsError) as error:
-        print(f"supplyrisk kafka-local: error: {error}", file=sys.stderr)
-        return 1
+    broker = broker_from_settings(args.port)
+    if args.action == "start":
+        status = broker.start(fresh=args.fresh)
+        print(status.describe())
+        print(f"KAFKA_BOOTSTRAP_SERVERS={status.bootstrap}")
+    elif args.action == "stop":
+        stopped = broker.stop()
+        print(f"stopped the broker at {broker.bootstrap}" if stopped else
+              f"no local broker was running at {broker.bootstrap}")  # fmt: skip
+    else:
+        status = broker.status()
+        print(status.describe())
+        return 0 if status.running else 3
     return 0

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
 
-from aiokafka.errors import KafkaError
-
-from config.settings import SettingsError, load_settings
+from config.settings import load_settings
+from stream.commands.common import bootstrap_of, reports_errors
 from stream.topics import create_topics
 
 __all__ = ["register"]
@@ -27,22 +25,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run)
 
 
+@reports_errors("topics")
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        print(f"supplyrisk topics: error: {error}", file=sys.stderr)
-        return 2
-    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers
-    if not bootstrap:
-        print("supplyrisk topics: error: set KAFKA_BOOTSTRAP_SERVERS or --bootstrap",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    try:
-        created, existing = asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
-    except KafkaError as error:
-        print(f"supplyrisk topics: error: {error}", file=sys.stderr)
-        return 1
+    settings = load_settings()
+    bootstrap = bootstrap_of(args, settings)
+    created, existing = asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
     for name in created:
         print(f"created {name}")
     print(f"{len(created)} created, {len(existing)} already present")
