@@ -49,7 +49,7 @@ def half_lives(params: ScoringParams) -> dict[str, float]:
     Examples
     --------
     >>> half_lives(ScoringParams())["flow_short"] / 86400
-    30.0
+    14.0
     """
     return {
         "share": params.share_half_life_s,
@@ -78,9 +78,9 @@ class Engine:
     (1, 1)
     >>> table = engine.scores()
     >>> table.company.tolist(), table.material.tolist(), LEVELS[table.level[0]]
-    (['Acme'], ['Dy'], 'low')
-    >>> round(float(table.components[0, 0]), 3)  # concentration: China 100 %, SR 5.61 / 10
-    0.561
+    (['Acme'], ['Dy'], 'moderate')
+    >>> round(float(table.components[0, 0]), 3)  # concentration: China 100 %, SR 5.61 / 6
+    0.935
     """
 
     def __init__(self, catalogue: Catalogue, params: ScoringParams) -> None:

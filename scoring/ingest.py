@@ -66,11 +66,17 @@ class Admitted:
     duplicates: int = 0
 
 
-def _spread(reason: NDArray[np.str_], event: Hashes, own: Hashes, message: str) -> None:
-    """Give ``message`` to valid rows whose event (``own``) has an invalid row in ``event``."""
-    bad = np.unique(event[reason != ""])
+def _spread(
+    reason: NDArray[np.str_],
+    event: Hashes,
+    source_reason: NDArray[np.str_],
+    source_event: Hashes,
+    message: str,
+) -> None:
+    """Give ``message`` to valid rows whose event has an invalid row in the source."""
+    bad = np.unique(source_event[source_reason != ""])
     if len(bad):
-        hit = np.isin(own, bad) & (reason == "")
+        hit = np.isin(event, bad) & (reason == "")
         reason[hit] = message
 
 
@@ -97,10 +103,10 @@ def admit(
     ps_reason = check_profile_shares(ps, ps_known, params, now_s)
 
     n_event = stable_hash(n.event_id)
-    _spread(n_reason, n_event, n_event, "another row of this news event is invalid")
+    _spread(n_reason, n_event, n_reason, n_event, "another row of this news event is invalid")
     p_id, ps_id = stable_hash(p.event_id), stable_hash(ps.event_id)
-    _spread(p_reason, ps_id, p_id, "invalid origin_shares row (share or country)")
-    _spread(ps_reason, p_id, ps_id, "its profile event is invalid")
+    _spread(p_reason, p_id, ps_reason, ps_id, "invalid origin_shares row (share or country)")
+    _spread(ps_reason, ps_id, p_reason, p_id, "its profile event is invalid")
     orphan = ~np.isin(ps_id, p_id) & (ps_reason == "")
     ps_reason[orphan] = "origin_shares row without its profile row"
 

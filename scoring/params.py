@@ -36,31 +36,31 @@ class ScoringParams:
     # Component weights (sum to 1); score = 100 * sum(weight * component).
     weight_concentration: float = 0.20
     weight_flow_disruption: float = 0.20
-    weight_licence_pressure: float = 0.25
-    weight_policy: float = 0.20
+    weight_licence_pressure: float = 0.20
+    weight_policy: float = 0.25
     weight_criticality: float = 0.15
     # Score at or above threshold i means level i+1 ("moderate", "elevated", "high", "critical").
     level_thresholds: tuple[float, float, float, float] = (25.0, 45.0, 60.0, 75.0)
 
     # Concentration: recency of observed origin shares; SR scale that maps to 1.0.
     share_half_life_s: float = 120 * DAY_S
-    concentration_scale: float = 10.0
+    concentration_scale: float = 6.0
     criticality_scale: float = 10.0
 
     # Flow disruption: recent vs baseline inflow, and disrupted shipment weights.
-    flow_short_half_life_s: float = 30 * DAY_S
+    flow_short_half_life_s: float = 14 * DAY_S
     flow_long_half_life_s: float = 180 * DAY_S
-    shortfall_tolerance: float = 0.25
+    shortfall_tolerance: float = 0.15
     delayed_weight: float = 0.5
     held_weight: float = 1.0
     cancelled_weight: float = 1.0
 
     # Licence pressure: Beta prior, recency, company vs country weight, long pending.
-    licence_half_life_s: float = 90 * DAY_S
-    licence_prior_denials: float = 0.5
-    licence_prior_approvals: float = 4.5
+    licence_half_life_s: float = 30 * DAY_S
+    licence_prior_denials: float = 0.25
+    licence_prior_approvals: float = 2.25
     licence_company_weight: float = 3.0
-    licence_country_weight: float = 1.0
+    licence_country_weight: float = 2.0
     pending_denial_weight: float = 0.5
     long_pending_days: float = 63.0
 
@@ -74,7 +74,7 @@ class ScoringParams:
     other_news_weight: float = 0.0
 
     # Inventory cover damps near-term components by cover / (cover + inventory_days).
-    inventory_cover_days: float = 180.0
+    inventory_cover_days: float = 365.0
 
     # Limits: dedupe memory, timestamp sanity, string lengths.
     dedupe_capacity: int = 1_000_000
@@ -113,7 +113,7 @@ class ScoringParams:
         Examples
         --------
         >>> ScoringParams().weights()
-        (0.2, 0.2, 0.25, 0.2, 0.15)
+        (0.2, 0.2, 0.2, 0.25, 0.15)
         """
         return (
             self.weight_concentration,
