@@ -80,7 +80,7 @@ class Engine:
     >>> table.company.tolist(), table.material.tolist(), LEVELS[table.level[0]]
     (['Acme'], ['Dy'], 'moderate')
     >>> round(float(table.components[0, 0]), 3)  # concentration: China 100 %, SR 5.61 / 6
-    0.935
+    0.934
     """
 
     def __init__(self, catalogue: Catalogue, params: ScoringParams) -> None:
