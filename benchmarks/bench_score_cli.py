@@ -1,0 +1,151 @@
+"""Benchmark of the offline path: ``supplyrisk score`` against plain ``orjson.loads``.
+
+Generates a seeded JSONL file of realistic events (mostly shipments, some licence
+decisions, news and profiles), then measures in the same run:
+
+(a) ``orjson.loads`` of every line (the floor any JSON decoder pays),
+(b) the edge decoder to columns (``stream.events``), in CLI-sized batches,
+(c) the whole ``supplyrisk score`` in-process (read, decode, engine, scores, write),
+
+and prints the figures and the ratios (b)/(a) and (c)/(a); the target for (c)/(a) is ≤ 3.
+
+    python benchmarks/bench_score_cli.py               # 100k events
+    python benchmarks/bench_score_cli.py --events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from stream.cli import main as cli_main
+from stream.commands.score import DEFAULT_BATCH_SIZE
+from stream.events import decode_batch
+
+MATERIALS = ("Dy", "Tb", "NdFeB", "Nd", "Ga", "graphite", "SmCo", "Sm")
+ORIGINS = ("CN", "CN", "CN", "AU", "MY", "VN", "US", "JP")
+DESTINATIONS = ("JP", "US", "DE", "KR")
+STATUSES = ("delivered", "delivered", "delivered", "shipped", "delayed", "held", "cancelled")
+DECISIONS = ("approved", "denied", "pending", "suspended")
+HEADLINES = (
+    "China halts rare earth exports to Japan",
+    "China suspends export controls on graphite",
+    "Beijing tightens licences for heavy rare earths",
+    "Typhoon disrupts port operations in Vietnam",
+)
+
+
+def generate(path: Path, n: int, seed: int) -> None:
+    rng = random.Random(seed)  # noqa: S311 - seeded test data, not security
+    companies = [f"Company {i:04d}" for i in range(2000)]
+    start = 1_727_740_800  # 2024-10-01T00:00:00Z
+    with path.open("wb") as handle:
+        for i in range(n):
+            t = start + i * 47 + rng.randrange(3600)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            draw = rng.random()
+            company = rng.choice(companies)
+            if draw < 0.90:
+                event: dict[str, object] = {
+                    "type": "shipment",
+                    "event_id": f"s-{i}",
+                    "event_time": stamp,
+                    "company": company,
+                    "material": rng.choice(MATERIALS),
+                    "origin_country": rng.choice(ORIGINS),
+                    "destination_country": rng.choice(DESTINATIONS),
+                    "quantity_kg": round(rng.uniform(10, 5000), 1),
+                    "status": rng.choice(STATUSES),
+                    "supplier": f"supplier {rng.randrange(50)}",
+                }
+            elif draw < 0.98:
+                event = {
+                    "type": "licence_decision",
+                    "event_id": f"l-{i}",
+                    "event_time": stamp,
+                    "exporting_country": "CN",
+                    "destination_country": rng.choice(DESTINATIONS),
+                    "material": rng.choice(MATERIALS),
+                    "decision": rng.choice(DECISIONS),
+                    "company": company,
+                    "processing_days": rng.randrange(10, 90),
+                }
+            elif draw < 0.99:
+                event = {
+                    "type": "news",
+                    "event_id": f"n-{i}",
+                    "event_time": stamp,
+                    "headline": rng.choice(HEADLINES),
+                }
+            else:
+                event = {
+                    "type": "profile",
+                    "event_id": f"p-{i}",
+                    "event_time": stamp,
+                    "company": company,
+                    "material": rng.choice(MATERIALS),
+                    "home_country": rng.choice(DESTINATIONS),
+                    "inventory_days": rng.randrange(20, 120),
+                    "origin_shares": {"CN": 0.8, "AU": 0.2},
+                }
+            handle.write(orjson.dumps(event) + b"\n")
+
+
+def best_of(repeats: int, run: object) -> float:
+    timings = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()  # type: ignore[operator]
+        timings.append(time.perf_counter() - began)
+    return min(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.jsonl"
+        generate(path, args.events, args.seed)
+        lines = path.read_bytes().splitlines()
+        size_mb = path.stat().st_size / 1e6
+
+        def loads_all() -> None:
+            loads = orjson.loads
+            for line in lines:
+                loads(line)
+
+        def decode_all() -> None:
+            for i in range(0, len(lines), DEFAULT_BATCH_SIZE):
+                decode_batch(lines[i : i + DEFAULT_BATCH_SIZE], start=i + 1)
+
+        def score_all() -> None:
+            sink = io.StringIO()
+            with contextlib.redirect_stderr(sink):
+                code = cli_main(["score", "--events", str(path), "--out", str(Path(tmp) / "o")])
+            assert code == 0, sink.getvalue()[-500:]
+
+        decode_all()  # warm the lexicon and imports outside the timings
+        t_loads = best_of(args.repeats, loads_all)
+        t_decode = best_of(args.repeats, decode_all)
+        t_score = best_of(args.repeats, score_all)
+    n = args.events
+    print(f"events: {n:,} ({size_mb:.1f} MB), best of {args.repeats}")
+    print(f"(a) orjson.loads per line : {t_loads:7.3f} s  {t_loads / n * 1e9:7.0f} ns/event")
+    print(f"(b) decode to columns     : {t_decode:7.3f} s  {t_decode / n * 1e9:7.0f} ns/event")
+    print(f"(c) supplyrisk score      : {t_score:7.3f} s  {t_score / n * 1e9:7.0f} ns/event")
+    print(f"ratio (b)/(a): {t_decode / t_loads:.2f}")
+    print(f"ratio (c)/(a): {t_score / t_loads:.2f}   (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()
