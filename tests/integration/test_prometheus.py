@@ -1,0 +1,148 @@
+"""End to end with a real Prometheus: our metrics are scraped, recorded and alerted on.
+
+The target is, for now, an in-process ``prometheus_client`` server exposing
+``Metrics.create`` and the risk collector fed a view with critical keys; the same harness
+(``prometheus_harness.run_prometheus``) takes the ``host:port`` of a real worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from prometheus_client import CollectorRegistry, start_http_server
+
+from stream.metrics import Metrics
+from stream.risk_metrics import LEVELS, RiskCollector, RiskView
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # monitoring/ is a source folder, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+harness = _load("prometheus_harness")
+rules = importlib.import_module("monitoring.rules")
+
+FAST = rules.Thresholds(
+    rate_window="10s",
+    material_critical_for="2s",
+    rise_window="30s",
+    rise_for="2s",
+    dead_letter_for="2s",
+    lag_window="10s",
+    lag_for="2s",
+    stall_seconds=600,
+    stall_for="2s",
+    absent_for="2s",
+)
+CRITICAL, HIGH = LEVELS.index("critical"), LEVELS.index("high")
+
+
+def risk_view() -> RiskView:
+    """Three Dy keys to Japan at critical, two Tb keys to Japan at high, one Nd key low."""
+    return RiskView(
+        score=np.array([91.0, 88.5, 95.0, 72.0, 70.0, 12.0]),
+        level=np.array([CRITICAL, CRITICAL, CRITICAL, HIGH, HIGH, 0], dtype=np.int8),
+        material=np.array([0, 0, 0, 1, 1, 2], dtype=np.int32),
+        destination=np.array([0, 0, 0, 0, 0, 1], dtype=np.int32),
+        material_codes=("DY", "TB", "ND"),
+        destination_codes=("JP", "DE"),
+    )
+
+
+@pytest.fixture
+def target() -> Iterator[str]:
+    registry = CollectorRegistry()
+    metrics = Metrics.create(registry)
+    registry.register(RiskCollector(risk_view))
+    metrics.prepare_topic("supplyrisk.shipments")
+    metrics.count_consumed("supplyrisk.shipments", "scored", 40)
+    metrics.count_dead_letter("supplyrisk.shipments", "schema")
+    metrics.ready.set(1)
+    metrics.partitions_assigned.set(8)
+    metrics.last_event_timestamp.set_to_current_time()
+    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    try:
+        yield f"127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_metrics_are_scraped_recorded_and_alerted_on(target: str, tmp_path: Path) -> None:
+    with harness.run_prometheus([target], rules.render_rules_file(FAST), tmp_path) as prom:
+        harness.wait_until(prom.targets_up, 20, "the target to be scraped")
+        up = harness.wait_until(lambda: prom.values('up{job="supplyrisk"}'), 20, "up")
+        assert list(up.values()) == [1.0]
+
+        keys = prom.values('supplyrisk_keys_at_risk{job="supplyrisk"}')
+        by_labels = {
+            (dict(k)["material"], dict(k)["destination"], dict(k)["level"]): v
+            for k, v in keys.items()
+        }
+        assert by_labels[("DY", "JP", "critical")] == 3
+        assert by_labels[("TB", "JP", "high")] == 2
+        assert by_labels[("ND", "DE", "critical")] == 0
+        assert prom.values("supplyrisk_keys_tracked")  # the collector's series exist
+        build = prom.query("supplyrisk_build_info")
+        assert build and build[0]["metric"]["python"].startswith("3.")
+        consumed = prom.values('supplyrisk_events_consumed_total{outcome="dead_lettered"}')
+        assert list(consumed.values()) == [1.0]
+
+        recorded = harness.wait_until(
+            lambda: prom.values("job_material:supplyrisk_keys_critical:sum"),
+            20,
+            "the recording rule",
+        )
+        assert {dict(k)["material"]: v for k, v in recorded.items()} == {
+            "DY": 3.0,
+            "TB": 0.0,
+            "ND": 0.0,
+        }
+
+        def firing() -> list[dict[str, object]]:
+            return [
+                a
+                for a in prom.alerts()
+                if a["labels"]["alertname"] == "SupplyRiskMaterialCritical"
+                and a["state"] == "firing"
+            ]
+
+        (alert,) = harness.wait_until(firing, 30, "SupplyRiskMaterialCritical to fire")
+        assert alert["labels"]["material"] == "DY"
+        assert alert["labels"]["severity"] == "critical"
+        assert "docs/runbooks.md#supplyriskmaterialcritical" in alert["annotations"]["runbook_url"]
+        names = {a["labels"]["alertname"] for a in prom.alerts()}
+        assert "SupplyRiskTargetAbsent" not in names
+        assert "SupplyRiskNoEventsProcessed" not in names
+
+
+def test_an_absent_target_fires_target_absent(tmp_path: Path) -> None:
+    nobody = f"127.0.0.1:{harness.free_port()}"
+    with harness.run_prometheus([nobody], rules.render_rules_file(FAST), tmp_path) as prom:
+
+        def firing() -> bool:
+            return any(
+                a["labels"]["alertname"] == "SupplyRiskTargetAbsent" and a["state"] == "firing"
+                for a in prom.alerts()
+            )
+
+        harness.wait_until(firing, 30, "SupplyRiskTargetAbsent to fire")
