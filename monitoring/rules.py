@@ -63,7 +63,7 @@ class Thresholds:
     lag_window: str = "10m"
     lag_min_messages: int = 1000
     lag_for: str = "15m"
-    stall_seconds: int = 900
+    stall_window: str = "15m"
     stall_for: str = "5m"
     absent_for: str = "5m"
     runbook_url: str = RUNBOOK_URL
@@ -195,15 +195,16 @@ def alert_rules(t: Thresholds) -> list[dict[str, Any]]:
             t,
             "SupplyRiskNoEventsProcessed",
             expr=(
-                "time() - max by (job) (supplyrisk_last_event_timestamp_seconds)"
-                f" > {t.stall_seconds}"
+                "sum by (job) (increase(supplyrisk_events_consumed_total"
+                f"[{t.stall_window}])) == 0"
             ),
             for_=t.stall_for,
             severity="critical",
-            summary="supplyrisk has processed no event for {{ $value | humanizeDuration }}",
+            summary=f"supplyrisk has consumed no event for {t.stall_window}",
             description=(
-                f"No input event has been processed for more than {t.stall_seconds} s: "
-                "the worker is stuck, starved or its inputs are silent."
+                "No input event has been consumed (scored, duplicate or dead-lettered) for "
+                f"{t.stall_window}: the worker is stuck, holds no partition, or its inputs "
+                "are silent."
             ),
         ),
         _alert(

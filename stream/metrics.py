@@ -155,7 +155,7 @@ class Metrics:
             ),
             last_event_timestamp=Gauge(
                 "last_event_timestamp_seconds",
-                "Unix time at which the last input event was processed.",
+                "Event time (Unix seconds) of the newest event scored.",
                 registry=registry,
                 namespace=PREFIX,
             ),

@@ -56,7 +56,7 @@ def test_promtool_accepts_a_fast_variant(tmp_path: Path) -> None:
         dead_letter_for="2s",
         lag_window="10s",
         lag_for="2s",
-        stall_seconds=5,
+        stall_window="10s",
         stall_for="2s",
         absent_for="2s",
     )
