@@ -195,8 +195,7 @@ def alert_rules(t: Thresholds) -> list[dict[str, Any]]:
             t,
             "SupplyRiskNoEventsProcessed",
             expr=(
-                "sum by (job) (increase(supplyrisk_events_consumed_total"
-                f"[{t.stall_window}])) == 0"
+                f"sum by (job) (increase(supplyrisk_events_consumed_total[{t.stall_window}])) == 0"
             ),
             for_=t.stall_for,
             severity="critical",
