@@ -162,11 +162,15 @@ def _flow(
     baseline = keys["inflow_long"][rows] * anchors.read_factor("flow_long", as_of_s)
     disrupted = keys["disrupted_short"][rows] * short_f
     # Rates: a decayed sum of a steady flow r is r * h / ln 2, so compare sums / h.
-    ratio = (recent / params.flow_short_half_life_s) / np.where(
-        baseline > 0, baseline / params.flow_long_half_life_s, 1.0
+    denominator = baseline * params.flow_short_half_life_s
+    ratio = np.divide(
+        recent * params.flow_long_half_life_s,
+        denominator,
+        out=np.ones_like(recent),
+        where=denominator > 0,
     )
     tol = params.shortfall_tolerance
-    shortfall = np.where(baseline > 0, np.clip((1.0 - ratio - tol) / (1.0 - tol), 0.0, 1.0), 0.0)
+    shortfall = np.where(denominator > 0, np.clip((1.0 - ratio - tol) / (1.0 - tol), 0.0, 1.0), 0.0)
     total = disrupted + recent
     disrupted_share = np.where(total > 0, disrupted / np.where(total > 0, total, 1.0), 0.0)
     return np.clip(1.0 - (1.0 - shortfall) * (1.0 - disrupted_share), 0.0, 1.0)

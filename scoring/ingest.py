@@ -163,8 +163,10 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
     seen.add(ids[fresh], times[fresh])
     edges = np.cumsum([len(a.shipment_id), len(a.licence_id), len(a.signal_id)])
     f_s, f_d, f_n, f_p = np.split(fresh, edges)
-    news_new = len(np.unique(a.signal_event[f_n]))
-    news_old = len(np.setdiff1d(a.signal_event[~f_n], a.signal_event[f_n]))
+    # Every copy of a news event has exactly one row with part 0: count events by it.
+    first_part = a.signals.part == 0
+    news_new = int((f_n & first_part).sum())
+    news_old = int((~f_n & first_part).sum())
     other = len(f_s) + len(f_d) + len(f_p)
     other_new = int(f_s.sum() + f_d.sum() + f_p.sum())
     return replace(
