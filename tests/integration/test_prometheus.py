@@ -130,9 +130,11 @@ def test_metrics_are_scraped_recorded_and_alerted_on(target: str, tmp_path: Path
         assert alert["labels"]["material"] == "DY"
         assert alert["labels"]["severity"] == "critical"
         assert "docs/runbooks.md#supplyriskmaterialcritical" in alert["annotations"]["runbook_url"]
-        names = {a["labels"]["alertname"] for a in prom.alerts()}
-        assert "SupplyRiskTargetAbsent" not in names
-        assert "SupplyRiskNoEventsProcessed" not in names
+        active = {a["labels"]["alertname"]: a["state"] for a in prom.alerts()}
+        assert "SupplyRiskTargetAbsent" not in active
+        assert "SupplyRiskDeadLetterRateHigh" not in active  # 1 in 41 on a trickle
+        # The target's counters are static, so this one is pending (its for: is an hour).
+        assert active.get("SupplyRiskNoEventsProcessed") in {None, "pending"}
 
 
 def test_an_absent_target_fires_target_absent(tmp_path: Path) -> None:
