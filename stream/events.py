@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -40,8 +41,7 @@ from stream.validate import (
     check_alpha2,
     check_enum,
     check_number,
-    check_string,
-    enum_codes,
+    string_column,
 )
 
 __all__ = [
@@ -96,8 +96,9 @@ class _Collector:
     events: list[dict[str, Any]] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
 
-    def columns(self) -> list[tuple[Any, ...]]:
-        return list(zip(*self.rows, strict=True)) if self.rows else [()] * self.width
+    def columns(self) -> list[list[Any]]:
+        rows = self.rows
+        return [list(map(itemgetter(k), rows)) for k in range(self.width)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,11 @@ class EventDecoder:
     ) -> DecodedBatch:
         """Decode ``values``; positions count from ``start`` (e.g. a file's line offset)."""
         collectors = {kind: _new_collector(kind) for kind in KINDS}
+        # Bound methods in one tuple per kind: the loop below is the decoder's hot path.
+        sinks = {
+            kind: (c.getter, c.rows.append, c.events.append, c.positions.append)
+            for kind, c in collectors.items()
+        }
         rejects: list[Reject] = []
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
@@ -142,18 +148,14 @@ class EventDecoder:
                 if type(event) is not dict:
                     rejects.append((position, None, "not a JSON object"))
                     continue
-            kind = event.get("type")
-            collector = collectors.get(kind) if type(kind) is str else None
-            if collector is None:
-                rejects.append((position, _event_id(event), _type_reason(kind)))
-                continue
             try:
-                collector.rows.append(collector.getter(event))
-            except KeyError as exc:
-                rejects.append((position, _event_id(event), f"missing field {exc.args[0]!r}"))
+                getter, add_row, add_event, add_position = sinks[event["type"]]
+                add_row(getter(event))
+            except (KeyError, TypeError):
+                rejects.append((position, _event_id(event), _shape_reason(event)))
                 continue
-            collector.events.append(event)
-            collector.positions.append(position)
+            add_event(event)
+            add_position(position)
         shipments, ship_pos = _shipments(collectors["shipment"], rejects)
         licences, lic_pos = _licences(collectors["licence_decision"], rejects)
         signals, sig_pos = self._signals(collectors["news"], rejects)
@@ -174,10 +176,11 @@ class EventDecoder:
     def _signals(
         self, collector: _Collector, rejects: list[Reject]
     ) -> tuple[PolicySignals, NDArray[np.int64]]:
-        reasons, keep, times = _common(collector)
+        reasons, event_ids, times = _common(collector, collector.columns())
         exploded: list[tuple[Any, ...]] = []
-        for i in np.flatnonzero(keep).tolist():
-            event = collector.events[i]
+        for i, event in enumerate(collector.events):
+            if i in reasons:
+                continue
             rows = news_rows(event, self._inference)
             if isinstance(rows, str):
                 reasons[i] = rows
@@ -190,9 +193,8 @@ class EventDecoder:
             *exploded, strict=True
         )
         source = np.array(index, dtype=np.intp)
-        event_ids = np.array([collector.rows[i][0] for i in source.tolist()], dtype=np.str_)
         signals = PolicySignals(
-            event_id=event_ids,
+            event_id=event_ids[source],
             part=np.array(part, dtype=np.int32),
             time_s=times[source],
             actor=np.array(actor, dtype=np.str_),
@@ -214,151 +216,144 @@ def _event_id(event: dict[str, Any]) -> str | None:
     return event_id if type(event_id) is str else None
 
 
-def _type_reason(kind: object) -> str:
+def _shape_reason(event: dict[str, Any]) -> str:
+    """Why an event has no known type or lacks a required field (the loop's slow path)."""
+    kind = event.get("type")
     if kind is None:
         return "missing field 'type'"
-    return f"unknown type {kind!r}"[:80] if type(kind) is str else "type must be a string"
+    if type(kind) is not str:
+        return "type must be a string"
+    if kind not in _REQUIRED:
+        return f"unknown type {kind!r}"[:80]
+    missing = next(name for name in _REQUIRED[kind] if name not in event)
+    return f"missing field {missing!r}"
 
 
-def _common(collector: _Collector) -> tuple[Reasons, NDArray[np.bool_], NDArray[np.float64]]:
-    """Check event_id and event_time (columns 0 and 1); reasons, keep mask and times."""
-    columns = collector.columns()
-    reasons: Reasons = [None] * len(collector.rows)
-    check_string(columns[0], reasons, "event_id", max_len=MAX_EVENT_ID)
+def _common(
+    collector: _Collector, columns: list[list[Any]]
+) -> tuple[Reasons, NDArray[np.str_], NDArray[np.float64]]:
+    """Check event_id and event_time (columns 0 and 1): reasons, ids and times."""
+    reasons: Reasons = {}
+    event_ids = string_column(columns[0], reasons, "event_id", max_len=MAX_EVENT_ID)
     times, parsed = parse_times(columns[1])
-    for i in np.flatnonzero(~parsed).tolist():
-        if reasons[i] is None:
-            reasons[i] = f"event_time is not RFC 3339: {columns[1][i]!r}"[:120]
-    keep = np.fromiter((r is None for r in reasons), dtype=np.bool_, count=len(reasons))
-    return reasons, keep, times
+    if not parsed.all():
+        for i in np.flatnonzero(~parsed).tolist():
+            reasons.setdefault(i, f"event_time is not RFC 3339: {columns[1][i]!r}"[:120])
+    return reasons, event_ids, times
+
+
+def _keep(reasons: Reasons, n: int) -> NDArray[np.bool_]:
+    keep = np.ones(n, dtype=np.bool_)
+    keep[list(reasons)] = False
+    return keep
 
 
 def _reject(collector: _Collector, reasons: Reasons, rejects: list[Reject]) -> None:
     """Record every reason once; callers call this once per kind, after all checks."""
-    for i, reason in enumerate(reasons):
-        if reason is not None:
-            rejects.append((collector.positions[i], _event_id(collector.events[i]), reason))
-
-
-def _strings(column: tuple[Any, ...], keep: NDArray[np.bool_]) -> NDArray[np.str_]:
-    values = (
-        np.array(column, dtype=np.str_)
-        if keep.all()
-        else np.array([v for v, k in zip(column, keep.tolist(), strict=True) if k], dtype=np.str_)
-    )
-    return values if len(values) else np.empty(0, dtype="<U1")
+    for i, reason in reasons.items():
+        rejects.append((collector.positions[i], _event_id(collector.events[i]), reason))
 
 
 def _optional(events: list[dict[str, Any]], name: str) -> list[Any]:
-    return [e.get(name) for e in events]
+    """``event.get(name)`` of every event (C-level map: this runs once per column)."""
+    return list(map(dict.get, events, repeat(name)))
 
 
 def _shipments(collector: _Collector, rejects: list[Reject]) -> tuple[Shipments, NDArray[np.int64]]:
     columns = collector.columns()
-    reasons, _, times = _common(collector)
-    check_string(columns[2], reasons, "company", max_len=MAX_COMPANY)
-    check_string(columns[3], reasons, "material", max_len=MAX_MATERIAL)
-    check_alpha2(columns[4], reasons, "origin_country")
-    check_alpha2(columns[5], reasons, "destination_country")
+    reasons, event_ids, times = _common(collector, columns)
+    company = string_column(columns[2], reasons, "company", max_len=MAX_COMPANY)
+    material = string_column(columns[3], reasons, "material", max_len=MAX_MATERIAL)
+    origin = check_alpha2(columns[4], reasons, "origin_country")
+    destination = check_alpha2(columns[5], reasons, "destination_country")
     quantity = check_number(columns[6], reasons, "quantity_kg")
-    check_enum(columns[7], reasons, "status", STATUS)
+    status = check_enum(columns[7], reasons, "status", STATUS)
     events = collector.events
-    if any(len(e) > 9 for e in events):  # optional fields present somewhere
-        check_string(
-            _optional(events, "supplier"), reasons, "supplier", max_len=MAX_SHORT, optional=True
-        )
+    if any(len(e) > len(_REQUIRED["shipment"]) + 1 for e in events):  # optionals present
+        supplier = _optional(events, "supplier")
+        string_column(supplier, reasons, "supplier", max_len=MAX_SHORT, optional=True)
         check_number(_optional(events, "value_usd"), reasons, "value_usd", optional=True)
     _reject(collector, reasons, rejects)
-    keep = np.fromiter((r is None for r in reasons), dtype=np.bool_, count=len(reasons))
-    status = columns[7] if keep.all() else [s for s, k in zip(columns[7], keep, strict=True) if k]
-    record = Shipments(
-        event_id=_strings(columns[0], keep),
-        time_s=times[keep],
-        company=_strings(columns[2], keep),
-        material=_strings(columns[3], keep),
-        origin=_strings(columns[4], keep),
-        destination=_strings(columns[5], keep),
-        quantity_kg=quantity[keep],
-        status=enum_codes(status, STATUS),
-    )
-    return record, np.asarray(collector.positions, dtype=np.int64)[keep]
+    positions = np.asarray(collector.positions, dtype=np.int64)
+    record = Shipments(event_ids, times, company, material, origin, destination, quantity, status)
+    if reasons:
+        keep = _keep(reasons, len(positions))
+        return record.take(keep), positions[keep]
+    return record, positions
 
 
 def _licences(
     collector: _Collector, rejects: list[Reject]
 ) -> tuple[LicenceDecisions, NDArray[np.int64]]:
     columns = collector.columns()
-    reasons, _, times = _common(collector)
-    check_alpha2(columns[2], reasons, "exporting_country")
-    check_alpha2(columns[3], reasons, "destination_country")
-    check_string(columns[4], reasons, "material", max_len=MAX_MATERIAL)
-    check_enum(columns[5], reasons, "decision", DECISION)
+    reasons, event_ids, times = _common(collector, columns)
+    exporter = check_alpha2(columns[2], reasons, "exporting_country")
+    destination = check_alpha2(columns[3], reasons, "destination_country")
+    material = string_column(columns[4], reasons, "material", max_len=MAX_MATERIAL)
+    decision = check_enum(columns[5], reasons, "decision", DECISION)
     events = collector.events
-    company = _optional(events, "company")
-    check_string(company, reasons, "company", max_len=MAX_COMPANY, optional=True)
+    company = string_column(
+        _optional(events, "company"), reasons, "company", max_len=MAX_COMPANY, optional=True
+    )
     authority = _optional(events, "authority")
-    check_string(authority, reasons, "authority", max_len=MAX_SHORT, optional=True)
+    string_column(authority, reasons, "authority", max_len=MAX_SHORT, optional=True)
     quantity = check_number(_optional(events, "quantity_kg"), reasons, "quantity_kg", optional=True)
     days = check_number(
         _optional(events, "processing_days"), reasons, "processing_days", optional=True
     )
     _reject(collector, reasons, rejects)
-    keep = np.fromiter((r is None for r in reasons), dtype=np.bool_, count=len(reasons))
-    decision = columns[5] if keep.all() else [d for d, k in zip(columns[5], keep, strict=True) if k]
+    positions = np.asarray(collector.positions, dtype=np.int64)
     record = LicenceDecisions(
-        event_id=_strings(columns[0], keep),
-        time_s=times[keep],
-        exporter=_strings(columns[2], keep),
-        destination=_strings(columns[3], keep),
-        material=_strings(columns[4], keep),
-        decision=enum_codes(decision, DECISION),
-        company=_strings(tuple(c or "" for c in company), keep),
-        quantity_kg=quantity[keep],
-        processing_days=days[keep],
+        event_ids, times, exporter, destination, material, decision, company, quantity, days
     )
-    return record, np.asarray(collector.positions, dtype=np.int64)[keep]
+    if reasons:
+        keep = _keep(reasons, len(positions))
+        return record.take(keep), positions[keep]
+    return record, positions
 
 
 def _profiles(
     collector: _Collector, rejects: list[Reject]
 ) -> tuple[Profiles, NDArray[np.int64], ProfileShares, NDArray[np.int64]]:
     columns = collector.columns()
-    reasons, _, times = _common(collector)
-    check_string(columns[2], reasons, "company", max_len=MAX_COMPANY)
-    check_string(columns[3], reasons, "material", max_len=MAX_MATERIAL)
-    parts: list[Any] = [None] * len(reasons)
+    reasons, event_ids, times = _common(collector, columns)
+    company = string_column(columns[2], reasons, "company", max_len=MAX_COMPANY)
+    material = string_column(columns[3], reasons, "material", max_len=MAX_MATERIAL)
+    n = len(collector.events)
+    home = [""] * n
+    numbers = np.full((n, 2), np.nan)
+    share_rows: list[tuple[int, str, float]] = []
     for i, event in enumerate(collector.events):
-        if reasons[i] is None:
-            result = profile_parts(event)
-            if isinstance(result, str):
-                reasons[i] = result
-            else:
-                parts[i] = result
+        if i in reasons:
+            continue
+        result = profile_parts(event)
+        if isinstance(result, str):
+            reasons[i] = result
+            continue
+        home[i], numbers[i, 0], numbers[i, 1], shares_of_event = result
+        share_rows.extend((i, country, share) for country, share in shares_of_event)
     _reject(collector, reasons, rejects)
-    keep = np.fromiter((r is None for r in reasons), dtype=np.bool_, count=len(reasons))
-    kept = np.flatnonzero(keep)
+    keep = _keep(reasons, n)
     positions = np.asarray(collector.positions, dtype=np.int64)
     profiles = Profiles(
-        event_id=_strings(columns[0], keep),
-        time_s=times[keep],
-        company=_strings(columns[2], keep),
-        material=_strings(columns[3], keep),
-        home_country=_strings(
-            tuple(p[0] for p in parts if p is not None), np.ones(len(kept), bool)
-        ),
-        annual_demand_kg=np.array([p[1] for p in parts if p is not None], dtype=np.float64),
-        inventory_days=np.array([p[2] for p in parts if p is not None], dtype=np.float64),
-    )
-    share_rows = [(i, c, s) for i in kept.tolist() for c, s in parts[i][3]]
+        event_ids,
+        times,
+        company,
+        material,
+        np.array(home, dtype=np.str_) if n else np.empty(0, dtype="<U1"),
+        numbers[:, 0].copy(),
+        numbers[:, 1].copy(),
+    ).take(keep)
+    share_rows = [row for row in share_rows if row[0] not in reasons]
     if not share_rows:
         return profiles, positions[keep], ProfileShares.empty(), np.empty(0, dtype=np.int64)
     index, country, share = zip(*share_rows, strict=True)
     source = np.array(index, dtype=np.intp)
     shares = ProfileShares(
-        event_id=np.array([columns[0][i] for i in index], dtype=np.str_),
+        event_id=event_ids[source],
         time_s=times[source],
-        company=np.array([columns[2][i] for i in index], dtype=np.str_),
-        material=np.array([columns[3][i] for i in index], dtype=np.str_),
+        company=company[source],
+        material=material[source],
         country=np.array(country, dtype=np.str_),
         share=np.array(share, dtype=np.float64),
     )

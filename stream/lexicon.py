@@ -8,7 +8,9 @@ is the first (in file order) whose patterns match; severity is the category defa
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from config.lexicon import Lexicon
 
@@ -16,7 +18,6 @@ __all__ = ["Inferred", "NewsInference"]
 
 _ACTOR_WORDS = frozenset({"from", "by"})
 _TARGET_WORDS = frozenset({"to", "for", "against", "on", "with", "toward", "towards"})
-_PRECEDING_WORD = re.compile(r"([A-Za-z]+)\W*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +31,57 @@ class Inferred:
     severity: float
 
 
-def _alternation(phrases: list[str], flags: int) -> re.Pattern[str] | None:
-    if not phrases:
-        return None
-    ordered = sorted(phrases, key=lambda p: (-len(p), p))
-    body = "|".join(re.escape(p) for p in ordered)
-    return re.compile(rf"(?<![\w.])(?:{body})(?![\w])", flags)
+_WORD = re.compile(r"[\w.]+")
+T = TypeVar("T")
+
+
+class _PhraseTable(Generic[T]):
+    """Literal phrases matched on whole words, longest first, by n-gram dict lookups.
+
+    Lower-case phrases match case-insensitively; phrases with a capital letter match as
+    written. A word's trailing full stop is ignored unless the phrase has it ("U.S.").
+    """
+
+    __slots__ = ("_exact", "_firsts", "_folded", "_longest")
+
+    def __init__(self, phrases: Mapping[str, T]) -> None:
+        self._folded = {p: v for p, v in phrases.items() if p == p.lower()}
+        self._exact = {p: v for p, v in phrases.items() if p != p.lower()}
+        self._longest = max((len(p.split()) for p in phrases), default=0)
+        # First words of every phrase, as they would appear folded or exact: most words
+        # of a headline start no phrase and cost one set lookup.
+        self._firsts = {p.split()[0] for p in self._folded} | {
+            p.split()[0].rstrip(".") for p in self._exact
+        }
+
+    def find(self, words: list[str]) -> list[tuple[int, T]]:
+        """(word index, value) of each non-overlapping match, left to right."""
+        found: list[tuple[int, T]] = []
+        folded = [w.lower().rstrip(".") for w in words]
+        firsts = self._firsts
+        i, n = 0, len(words)
+        while i < n:
+            if folded[i] not in firsts and words[i].rstrip(".") not in firsts:
+                i += 1
+                continue
+            for size in range(min(self._longest, n - i), 0, -1):
+                value = self._lookup(words[i : i + size], folded[i : i + size])
+                if value is not None:
+                    found.append((i, value))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+    def _lookup(self, words: list[str], folded: list[str]) -> T | None:
+        phrase = " ".join(words)
+        value = self._exact.get(phrase)
+        if value is None and phrase.endswith("."):
+            value = self._exact.get(phrase[:-1])
+        if value is None:
+            value = self._folded.get(" ".join(folded))
+        return value
 
 
 class NewsInference:
@@ -45,22 +91,8 @@ class NewsInference:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._lexicon = lexicon
-        folded = {p.lower(): codes for p, codes in lexicon.materials.items()}
-        self._materials = [
-            (pattern, table)
-            for pattern, table in ((_alternation(list(folded), re.IGNORECASE), folded),)
-            if pattern is not None
-        ]
-        lower = {p: c for p, c in lexicon.countries.items() if p == p.lower()}
-        exact = {p: c for p, c in lexicon.countries.items() if p != p.lower()}
-        self._countries = [
-            (pattern, table)
-            for pattern, table in (
-                (_alternation(list(lower), re.IGNORECASE), lower),
-                (_alternation(list(exact), 0), exact),
-            )
-            if pattern is not None
-        ]
+        self._materials = _PhraseTable(lexicon.materials)
+        self._countries = _PhraseTable(lexicon.countries)
         self._categories = [
             (name, re.compile(r"\b(?:" + "|".join(patterns) + r")\b", re.IGNORECASE))
             for name, patterns in lexicon.categories
@@ -69,13 +101,11 @@ class NewsInference:
     def infer(self, headline: str) -> Inferred:
         """Materials, actor, targets, category and default severity named by ``headline``."""
         text = headline.replace("-", " ")
+        words = _WORD.findall(text)
         materials: list[str] = []
-        for pattern, table in self._materials:
-            for match in pattern.finditer(text):
-                for code in table[match.group(0).lower()]:
-                    if code not in materials:
-                        materials.append(code)
-        actor, targets = self._countries_of(text)
+        for _, codes in self._materials.find(words):
+            materials.extend(code for code in codes if code not in materials)
+        actor, targets = self._countries_of(words)
         category = next((n for n, p in self._categories if p.search(text)), "other")
         return Inferred(
             tuple(materials), actor, targets, category, self._lexicon.severity[category]
@@ -85,19 +115,14 @@ class NewsInference:
         """The lexicon's severity for news of ``category`` that states none."""
         return self._lexicon.severity[category]
 
-    def _countries_of(self, text: str) -> tuple[str, tuple[str, ...]]:
-        found: list[tuple[int, str, str]] = []  # (position, code, role)
-        for pattern, table in self._countries:
-            for match in pattern.finditer(text):
-                phrase = match.group(0)
-                code = table[phrase] if phrase in table else table[phrase.lower()]
-                before = _PRECEDING_WORD.search(text, 0, match.start())
-                word = before.group(1).lower() if before else ""
-                role = "actor" if word in _ACTOR_WORDS else ""
-                if word in _TARGET_WORDS:
-                    role = "target"
-                found.append((match.start(), code, role))
-        found.sort()
+    def _countries_of(self, words: list[str]) -> tuple[str, tuple[str, ...]]:
+        found: list[tuple[int, str, str]] = []  # (word index, code, role)
+        for index, code in self._countries.find(words):
+            before = words[index - 1].lower() if index else ""
+            role = "actor" if before in _ACTOR_WORDS else ""
+            if before in _TARGET_WORDS:
+                role = "target"
+            found.append((index, code, role))
         actor = next((c for _, c, r in found if r == "actor"), "")
         if not actor:
             actor = next((c for _, c, r in found if r == ""), "")

@@ -38,12 +38,13 @@ def parse_times(values: Sequence[object]) -> tuple[NDArray[np.float64], NDArray[
         if types == {str}
         else [v if type(v) is str else "" for v in values]
     )
-    joined = "".join(strings)
-    if not joined.isascii():
+    if not "".join(strings).isascii():
         strings = [s if s.isascii() else "" for s in strings]
-        joined = "".join(strings)
     lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
-    fast = _parse_fast(joined.encode("ascii"), lengths, seconds)
+    # Fixed-width bytes, zero-padded by numpy; longer rows are truncated here but their
+    # length rules them out of every fast form below.
+    codes = np.array(strings, dtype=f"S{_WIDTH}").view(np.uint8).reshape(n, _WIDTH)
+    fast = _parse_fast(codes, lengths, seconds)
     for i in np.flatnonzero(~fast).tolist():
         try:
             seconds[i] = parse_time(values[i])  # type: ignore[arg-type]
@@ -53,21 +54,14 @@ def parse_times(values: Sequence[object]) -> tuple[NDArray[np.float64], NDArray[
 
 
 def _parse_fast(
-    joined: bytes, lengths: NDArray[np.int64], out: NDArray[np.float64]
+    codes: NDArray[np.uint8], lengths: NDArray[np.int64], out: NDArray[np.float64]
 ) -> NDArray[np.bool_]:
     """Fill ``out`` for the rows in a fast form; return the mask of those rows.
 
-    ``joined`` is every row's ASCII text concatenated; row ``i`` has ``lengths[i]`` bytes.
-    Works on a small ``(n, 29)`` uint8 matrix: this machine's memory bandwidth made
-    int64 matrices of the same shape the dominant cost.
+    ``codes`` holds each row's ASCII bytes, zero-padded to 29 columns. Works on small
+    uint8/int64 vectors: on this machine memory bandwidth, not arithmetic, is the cost.
     """
     n = len(lengths)
-    buffer = np.frombuffer(joined + bytes(_WIDTH), dtype=np.uint8)
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    codes = np.lib.stride_tricks.sliding_window_view(buffer, _WIDTH)[starts]
-    # Bytes past a row's end belong to the next row: blank them so they cannot match.
-    codes[np.arange(_WIDTH) >= lengths[:, None]] = 0
     is_digit = (codes >= _ZERO) & (codes <= _ZERO + 9)
 
     def col(c: int) -> NDArray[np.uint8]:

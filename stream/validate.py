@@ -1,15 +1,16 @@
 """Column-wise validation of decoded event fields (the edge's shape and type checks).
 
-Each check takes one field's values for every event of a kind (a list or tuple) and a
-list of reasons (``None`` = still valid) and writes a reason into the rows it rejects,
-keeping the first reason of a row. Checks work on whole columns: C-level ``map``/``set``
-over the values, and per-row Python only on the rows that turn out to be bad.
+Each check takes one field's values for every event of a kind (a list or tuple) and the
+batch's reasons (row -> first reason found; rows absent are still valid), records a
+reason for the rows it rejects, and returns the column as a numpy array when the field
+is used. Checks work on whole columns: C-level ``map``/``set`` and numpy string ufuncs
+over the values; per-row Python runs only for columns that contain a bad value.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,43 +20,58 @@ __all__ = [
     "check_alpha2",
     "check_enum",
     "check_number",
-    "check_string",
-    "enum_codes",
     "is_alpha2",
     "number_column",
+    "string_column",
 ]
 
-Reasons = list[str | None]
+Reasons = dict[int, str]
 _NUMBER_TYPES = frozenset({int, float})
+_STRING_OR_NONE = frozenset({str, type(None)})
 
 
-def _mark(reasons: Reasons, rows: Sequence[int] | NDArray[np.intp], reason: str) -> None:
+def _mark(reasons: Reasons, rows: Iterable[int], reason: str) -> None:
     for i in rows:
-        if reasons[i] is None:
-            reasons[i] = reason
+        reasons.setdefault(int(i), reason)
 
 
-def check_string(
+def string_column(
     values: Sequence[object],
     reasons: Reasons,
     name: str,
     *,
     max_len: int,
     optional: bool = False,
-) -> None:
-    """Strings of 1..``max_len`` characters (``None`` allowed when ``optional``)."""
+) -> NDArray[np.str_]:
+    """Strings of 1..``max_len`` characters as a unicode array ("" where absent or bad).
+
+    ``None`` (absent) is allowed when ``optional``.
+    """
     reason = f"{name} must be a string of 1 to {max_len} characters"
     types = set(map(type, values))
     if types <= {str}:
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))  # type: ignore[arg-type]
-        _mark(reasons, np.flatnonzero((lengths < 1) | (lengths > max_len)), reason)
-        return
-    bad = [
-        i
-        for i, v in enumerate(values)
-        if not (type(v) is str and 1 <= len(v) <= max_len) and not (optional and v is None)
-    ]
-    _mark(reasons, bad, reason)
+        column = np.array(values, dtype=np.str_) if values else np.empty(0, dtype="<U1")
+        absent = np.zeros(len(column), dtype=np.bool_)
+    elif optional and types <= _STRING_OR_NONE:
+        absent = np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
+        column = np.array([v if v is not None else "" for v in values], dtype=np.str_)
+    else:
+        absent = np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
+        bad_type = [
+            i for i, v in enumerate(values) if type(v) is not str and not (optional and v is None)
+        ]
+        _mark(reasons, bad_type, reason)
+        column = np.array([v if type(v) is str else "" for v in values], dtype=np.str_)
+        absent[bad_type] = True
+    lengths = np.char.str_len(column)
+    bad = ((lengths < 1) | (lengths > max_len)) & ~absent
+    if bad.any():
+        _mark(reasons, np.flatnonzero(bad).tolist(), reason)
+    return column
+
+
+def _is_none(value: object) -> bool:
+    return value is None
 
 
 def is_alpha2(value: object) -> bool:
@@ -69,25 +85,24 @@ def is_alpha2(value: object) -> bool:
     )
 
 
-def check_alpha2(
-    values: Sequence[object], reasons: Reasons, name: str, *, optional: bool = False
-) -> None:
-    """ISO alpha-2 codes; few distinct values, so each distinct value is checked once."""
+def check_alpha2(values: Sequence[object], reasons: Reasons, name: str) -> NDArray[np.str_]:
+    """ISO alpha-2 codes, as a unicode array; each distinct value is checked once."""
+    prefix = f"{name} must be an ISO 3166-1 alpha-2 code, got "
     try:
-        bad_values = {v for v in set(values) if not is_alpha2(v) and not (optional and v is None)}
+        bad_values = {v for v in set(values) if not is_alpha2(v)}
     except TypeError:  # an unhashable value (list, object): check row by row
-        bad = [i for i, v in enumerate(values) if not (is_alpha2(v) or (optional and v is None))]
-        _mark(reasons, bad, f"{name} must be an ISO 3166-1 alpha-2 code")
-        return
-    if bad_values:
-        bad = [i for i, v in enumerate(values) if _in(v, bad_values)]
-        _mark_each(reasons, values, bad, f"{name} must be an ISO 3166-1 alpha-2 code, got ")
+        bad_values = None
+    if bad_values is None or bad_values:
+        bad = [i for i, v in enumerate(values) if not is_alpha2(v)]
+        _mark_each(reasons, values, bad, prefix)
+        return np.array([v if is_alpha2(v) else "" for v in values], dtype="<U2")
+    return np.array(values, dtype="<U2")
 
 
 def check_enum(
     values: Sequence[object], reasons: Reasons, name: str, allowed: Mapping[str, int]
-) -> None:
-    """Values among the keys of ``allowed``."""
+) -> NDArray[np.int8]:
+    """int8 codes of values among the keys of ``allowed`` (-1 where rejected)."""
     try:
         bad_values = {v for v in set(values) if not (type(v) is str and v in allowed)}
     except TypeError:
@@ -96,10 +111,8 @@ def check_enum(
         bad = [i for i, v in enumerate(values) if not (type(v) is str and v in allowed)]
         choices = " | ".join(allowed)
         _mark_each(reasons, values, bad, f"{name} must be one of {choices}, got ")
-
-
-def enum_codes(values: Sequence[object], allowed: Mapping[str, int]) -> NDArray[np.int8]:
-    """int8 codes of already-valid enum values."""
+        codes = [allowed.get(v, -1) if type(v) is str else -1 for v in values]
+        return np.array(codes, dtype=np.int8)
     return np.fromiter(map(allowed.__getitem__, values), dtype=np.int8, count=len(values))  # type: ignore[arg-type]
 
 
@@ -114,12 +127,12 @@ def check_number(
     """Finite numbers in [0, ``high``] (``None`` -> NaN when ``optional``); the column."""
     column = number_column(values)
     bad = np.isnan(column)
-    if optional:
-        bad &= np.fromiter((v is not None for v in values), dtype=np.bool_, count=len(values))
+    if optional and bad.any():
+        bad &= ~np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
     bad |= ~np.isnan(column) & ((column < 0) | (column > high))
     if bad.any():
         span = "≥ 0" if math.isinf(high) else f"in [0, {high:g}]"
-        _mark(reasons, np.flatnonzero(bad), f"{name} must be a finite number {span}")
+        _mark(reasons, np.flatnonzero(bad).tolist(), f"{name} must be a finite number {span}")
     return column
 
 
@@ -143,14 +156,6 @@ def number_column(values: Sequence[object]) -> NDArray[np.float64]:
     return column
 
 
-def _in(value: object, bad_values: set[object]) -> bool:
-    try:
-        return value in bad_values
-    except TypeError:
-        return True
-
-
 def _mark_each(reasons: Reasons, values: Sequence[object], rows: list[int], prefix: str) -> None:
     for i in rows:
-        if reasons[i] is None:
-            reasons[i] = prefix + repr(values[i])[:60]
+        reasons.setdefault(i, prefix + repr(values[i])[:60])
