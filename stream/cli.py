@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "stream.commands.kafka_local",
     "stream.commands.topics",
     "stream.commands.replay",
+    "stream.commands.worker",
 )
 
 

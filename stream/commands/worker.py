@@ -1,0 +1,41 @@
+"""``supplyrisk worker``: run one worker of the consumer group (add more to scale out)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from config.settings import load_settings
+from stream.commands.common import bootstrap_of, reports_errors
+
+__all__ = ["register"]
+
+LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="run a scoring worker against the configured Kafka cluster",
+        description="Consumes the input topics as a member of the SUPPLYRISK_APP_ID group, "
+        "publishes scores, alerts and dead letters, and serves the HTTP API and /metrics "
+        "on SUPPLYRISK_WEB_PORT. Settings: config/service.toml and the environment.",
+    )
+    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: from settings)")
+    parser.add_argument("--loglevel", choices=LOG_LEVELS, default="info")
+    parser.set_defaults(handler=run)
+
+
+@reports_errors("worker")
+def run(args: argparse.Namespace) -> int:
+    import faust  # noqa: PLC0415 - heavy: only for this command
+    from prometheus_client import CollectorRegistry, ProcessCollector  # noqa: PLC0415
+
+    from stream.worker.app import create_worker  # noqa: PLC0415
+
+    settings = load_settings()
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    worker = create_worker(settings, bootstrap_of(args, settings), registry)
+    faust.Worker(worker.app, loglevel=args.loglevel.upper()).execute_from_commandline()
+    return 0  # pragma: no cover - execute_from_commandline exits the process

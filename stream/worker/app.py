@@ -1,0 +1,164 @@
+"""Build the worker: a Faust app wired to the runtime, the web routes and the metrics.
+
+Nothing is built at import time: :func:`create_worker` takes the frozen settings and
+returns a new app, so tests run several workers in one process tree with their own
+settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from config.loader import load_catalogue, load_lexicon, load_scoring_params
+from config.settings import KafkaSettings, Settings
+from stream.codec import encode
+from stream.deadletter import Outgoing
+from stream.events import EventDecoder
+from stream.metrics import Metrics
+from stream.worker.broadcast import BroadcastReader
+from stream.worker.faust_batch import BatchApp
+from stream.worker.queries import one_score, top_scores
+from stream.worker.runtime import Runtime
+from stream.worker.scorer import Scorer
+from stream.worker.state_store import StateStore
+
+__all__ = ["Worker", "create_worker"]
+
+_JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    app: BatchApp
+    runtime: Runtime
+    registry: CollectorRegistry
+
+
+def _credentials(kafka: KafkaSettings) -> Any:
+    if kafka.security_protocol.startswith("SASL"):
+        ssl_context = kafka.client_options().get("ssl_context")
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.value,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=ssl_context,
+        )
+    if kafka.security_protocol == "SSL":
+        return faust.SSLCredentials(cafile=kafka.ssl_cafile or None)
+    return None
+
+
+def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistry) -> Worker:
+    """A worker app for ``bootstrap`` (``host:port[,host:port]``) and its runtime."""
+    worker, topics, kafka = settings.worker, settings.topics, settings.kafka
+    catalogue, params = load_catalogue(), load_scoring_params()
+    metrics = Metrics.create(registry)
+    (worker.data_dir / worker.app_id).mkdir(parents=True, exist_ok=True)
+    app = BatchApp(
+        worker.app_id,
+        broker=[f"kafka://{server}" for server in bootstrap.split(",")],
+        broker_credentials=_credentials(kafka),
+        store="memory://",
+        datadir=str(worker.data_dir / worker.app_id),
+        web_host=worker.web_host,
+        web_port=worker.web_port,
+        topic_partitions=topics.partitions,
+        topic_replication_factor=topics.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger=0.002,
+        broker_max_poll_records=worker.batch_max_events,
+        # Offsets of our topics are committed by the runtime after each snapshot.
+        broker_commit_every=10**9,
+        web_in_thread=False,
+    )
+    client_options = kafka.client_options()
+    runtime = Runtime(
+        settings,
+        catalogue=catalogue,
+        params=params,
+        scorer=Scorer(
+            EventDecoder(load_lexicon()), topics, worker, params.level_thresholds, time.time
+        ),
+        metrics=metrics,
+        store=StateStore(topics.state, bootstrap, client_options),
+        broadcast=BroadcastReader((topics.licence_decisions, topics.news), bootstrap,
+                                  client_options),
+    )  # fmt: skip
+    app.batch_sink = runtime
+    _wire(app, runtime, settings)
+    _routes(app, runtime, registry)
+    return Worker(app, runtime, registry)
+
+
+def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
+    inputs = app.topic(
+        settings.topics.shipments,
+        settings.topics.profiles,
+        value_serializer="raw",
+        key_serializer="raw",
+    )
+
+    # The agent subscribes the partitioned topics so that Faust's group assigns them;
+    # their records never reach it: the batch path hands them to the runtime instead.
+    @app.agent(inputs, name="supplyrisk.partitioned-inputs")
+    async def partitioned_inputs(stream: Any) -> None:
+        async for _ in stream:  # pragma: no cover - records take the batch path
+            pass
+
+    async def assigned(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        await runtime.on_assigned(args[0])
+
+    async def revoked(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        await runtime.on_revoked(args[0])
+
+    async def broadcast() -> None:
+        await runtime.run_broadcast(lambda: bool(app.should_stop))
+
+    app.on_partitions_assigned.connect(assigned)
+    app.on_partitions_revoked.connect(revoked)
+    app.task(broadcast)
+
+    async def send(record: Outgoing, partition: int | None) -> Any:
+        return await app.producer.send(
+            record.topic, record.key, record.value, partition, None, list(record.headers) or None
+        )
+
+    runtime.bind(send)
+
+
+def _routes(app: BatchApp, runtime: Runtime, registry: CollectorRegistry) -> None:
+    def answer(view: Any, status: int, body: Any) -> Any:
+        return view.bytes(encode(body), content_type=_JSON, status=status)
+
+    @app.page("/scores/{company}/{material}")
+    async def score(view: Any, request: Any, company: str, material: str) -> Any:
+        status, body = one_score(
+            runtime.states.values(), company, material, request.query.get("as_of")
+        )
+        return answer(view, status, body)
+
+    @app.page("/scores")
+    async def scores(view: Any, request: Any) -> Any:
+        return answer(view, *top_scores(runtime.states.values(), request.query))
+
+    @app.page("/healthz")
+    async def healthz(view: Any, request: Any) -> Any:
+        return answer(view, 200, {"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(view: Any, request: Any) -> Any:
+        body = {"ready": runtime.ready, "partitions": sorted(runtime.states)}
+        return answer(view, 200 if runtime.ready else 503, body)
+
+    @app.page("/metrics")
+    async def metrics(view: Any, request: Any) -> Any:
+        # The risk collector aggregates arrays: keep that work off the event loop.
+        payload = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
+        return view.bytes(payload, content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,80 @@
+"""Everything a worker holds for one input partition, and its exact byte form.
+
+A partition's state is its scoring engine, what was last published for its keys, and the
+input offsets it reflects: the next offset of its own partition of each partitioned
+topic, and the position reached in every partition of the broadcast topics. Snapshots
+carry all three, so a restarted or new owner resumes at exactly the state it restores.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from scoring import Catalogue, Engine, ScoringParams
+from stream.codec import decode, encode
+from stream.emission import PublishState
+from stream.errors import StreamError
+
+__all__ = ["PartitionState", "SnapshotError"]
+
+_MAGIC = b"SRPS1"
+_LENGTHS = struct.Struct(">QQQ")
+
+
+class SnapshotError(StreamError):
+    """Snapshot bytes that cannot be read back (truncated, other format, other catalogue)."""
+
+
+@dataclass(slots=True)
+class PartitionState:
+    """The scoring state of one partition number of the co-partitioned input topics."""
+
+    partition: int
+    engine: Engine
+    publish: PublishState = field(default_factory=PublishState)
+    # topic -> next offset to read in this partition
+    offsets: dict[str, int] = field(default_factory=dict)
+    # "topic:partition" -> next offset to read of a broadcast topic partition
+    broadcast: dict[str, int] = field(default_factory=dict)
+    # applied events since the last snapshot
+    changes: int = 0
+
+    @classmethod
+    def empty(cls, partition: int, catalogue: Catalogue, params: ScoringParams) -> PartitionState:
+        return cls(partition, Engine(catalogue, params))
+
+    def to_bytes(self) -> bytes:
+        """``magic | lengths | header JSON | engine snapshot | publish snapshot``."""
+        header = encode(
+            {"partition": self.partition, "offsets": self.offsets, "broadcast": self.broadcast}
+        )
+        engine = self.engine.snapshot()
+        publish = self.publish.snapshot()
+        lengths = _LENGTHS.pack(len(header), len(engine), len(publish))
+        return b"".join((_MAGIC, lengths, header, engine, publish))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, catalogue: Catalogue, params: ScoringParams) -> PartitionState:
+        if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + _LENGTHS.size:
+            raise SnapshotError("not a partition snapshot (bad magic)")
+        start = len(_MAGIC) + _LENGTHS.size
+        header_n, engine_n, publish_n = _LENGTHS.unpack_from(data, len(_MAGIC))
+        if len(data) != start + header_n + engine_n + publish_n:
+            raise SnapshotError("truncated partition snapshot")
+        header = decode(data[start : start + header_n])
+        engine_end = start + header_n + engine_n
+        try:
+            engine = Engine.restore(data[start + header_n : engine_end], catalogue, params)
+        except ValueError as error:
+            raise SnapshotError(f"engine snapshot: {error}") from None
+        publish = PublishState.restore(data[engine_end:])
+        if not isinstance(header, dict):
+            raise SnapshotError("bad snapshot header")
+        return cls(
+            partition=int(header["partition"]),
+            engine=engine,
+            publish=publish,
+            offsets={str(k): int(v) for k, v in header["offsets"].items()},
+            broadcast={str(k): int(v) for k, v in header["broadcast"].items()},
+        )

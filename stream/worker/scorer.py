@@ -1,0 +1,199 @@
+"""The thin handler: decode → core → encode, for one batch of records of one input topic.
+
+It returns what to send (scores, alerts, dead letters) instead of sending it, and takes
+the clock as an argument, so a unit test runs it with plain objects and no broker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from config.settings import TopicSettings, WorkerSettings
+from scoring import COMPONENTS, LEVELS, EventBatch, ScoreTable
+from stream.codec import encode, format_time
+from stream.deadletter import Outgoing, dead_letter, reason_class
+from stream.events import DecodedBatch, EventDecoder
+from stream.scores import encode_scores
+from stream.worker.partition_state import PartitionState
+
+__all__ = ["BatchReport", "Record", "Scorer"]
+
+# Which event types belong on which input topic (by the topic's role in the settings).
+_KINDS_OF_ROLE = {
+    "shipments": ("shipment",),
+    "licence_decisions": ("licence_decision",),
+    "news": ("news",),
+    "profiles": ("profile", "profile_share"),
+}
+_BATCH_FIELDS = {
+    "shipment": "shipments",
+    "licence_decision": "licences",
+    "news": "signals",
+    "profile": "profiles",
+    "profile_share": "profile_shares",
+}
+
+
+class Record(Protocol):
+    """The parts of a consumed Kafka record the scorer reads (aiokafka's ConsumerRecord)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What one batch did, for metrics."""
+
+    topic: str
+    events: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    dead_letter_reasons: list[str] = field(default_factory=list)
+    scores: int = 0
+    alert_levels: list[str] = field(default_factory=list)
+    latest_event_s: float = float("nan")
+    oldest_produce_s: float = float("nan")
+
+
+class Scorer:
+    """Applies batches to partition states and says what to publish."""
+
+    def __init__(
+        self,
+        decoder: EventDecoder,
+        topics: TopicSettings,
+        worker: WorkerSettings,
+        level_thresholds: tuple[float, ...],
+        clock: Callable[[], float],
+    ) -> None:
+        self._decoder = decoder
+        self._topics = topics
+        self._worker = worker
+        self._thresholds = level_thresholds
+        self._clock = clock
+        self._kinds = {getattr(topics, role): kinds for role, kinds in _KINDS_OF_ROLE.items()}
+
+    def apply(
+        self, state: PartitionState, records: Sequence[Record], *, dead_letters: bool = True
+    ) -> tuple[list[Outgoing], BatchReport]:
+        """Apply records (all of one topic) to ``state``; what to send, and a report.
+
+        ``dead_letters=False`` applies without producing dead letters (a broadcast record
+        refused by one partition's engine is dead-lettered once, by its owner).
+        """
+        topic = records[0].topic
+        report = BatchReport(topic, events=len(records))
+        report.oldest_produce_s = min(r.timestamp for r in records) / 1000.0
+        decoded = self._decoder.decode([r.value or b"" for r in records])
+        batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
+        result = state.engine.apply(batch, now_s=self._clock())
+        refused += [(int(decoded.positions[kind][i]), reason) for kind, i, reason in zip(
+            result.rejected.kind.tolist(), result.rejected.index.tolist(),
+            result.rejected.reason.tolist(), strict=True)]  # fmt: skip
+        outgoing: list[Outgoing] = []
+        for position, reason in _first_reason_per_position(refused):
+            report.dead_letter_reasons.append(reason_class(reason))
+            if dead_letters:
+                record = records[position]
+                outgoing.append(dead_letter(
+                    self._topics.dead_letter(topic), topic=topic, partition=record.partition,
+                    offset=record.offset, key=record.key, value=record.value, reason=reason,
+                ))  # fmt: skip
+        report.applied = result.applied
+        report.duplicates = result.duplicates
+        report.latest_event_s = state.engine.latest_time_s
+        outgoing += self.publish(state, result.changed, report)
+        return outgoing, report
+
+    def publish(
+        self, state: PartitionState, rows: NDArray[np.intp], report: BatchReport
+    ) -> list[Outgoing]:
+        """Scores that moved more than the threshold, and level transitions, of ``rows``."""
+        if rows.size == 0:
+            return []
+        table = state.engine.scores(rows)
+        publish = state.publish
+        moved = publish.scores_to_publish(
+            table.rows, table.score, self._worker.score_emit_threshold
+        )
+        transitions = publish.level_transitions(
+            table.rows, table.score, self._thresholds, self._worker.alert_hysteresis
+        )
+        outgoing = [
+            Outgoing(self._topics.scores, f"{r['company']}|{r['material']}".encode(), value)
+            for r, value in _records_and_values(_take(table, moved))
+        ]
+        report.scores = len(outgoing)
+        position = np.searchsorted(table.rows, transitions.rows)
+        as_of = format_time(table.as_of_s)
+        for i, level, previous in zip(
+            position.tolist(), transitions.level.tolist(), transitions.previous.tolist(),
+            strict=True,
+        ):  # fmt: skip
+            key = f"{table.company[i]}|{table.material[i]}"
+            alert = {
+                "company": str(table.company[i]),
+                "material": str(table.material[i]),
+                "level": LEVELS[level],
+                "previous_level": LEVELS[previous] if previous >= 0 else None,
+                "score": round(float(table.score[i]), 6),
+                "as_of": as_of,
+                "top_component": COMPONENTS[int(np.argmax(table.contributions[i]))],
+            }
+            outgoing.append(Outgoing(self._topics.alerts, key.encode(), encode(alert)))
+            report.alert_levels.append(LEVELS[level])
+        return outgoing
+
+    @staticmethod
+    def _only_kinds_of(
+        decoded: DecodedBatch, kinds: tuple[str, ...]
+    ) -> tuple[EventBatch, list[tuple[int, str]]]:
+        """The batch restricted to the topic's event types; other types are refused."""
+        batch = decoded.batch
+        refused = [(position, reason) for position, _, reason in decoded.rejects]
+        kept: dict[str, Any] = {}
+        for kind, name in _BATCH_FIELDS.items():
+            column = getattr(batch, name)
+            if kind in kinds or len(column) == 0:
+                kept[name] = column
+                continue
+            event_type = "profile" if kind == "profile_share" else kind
+            refused += [(int(p), f"a {event_type} event does not belong on this topic")
+                        for p in np.unique(decoded.positions[kind])]  # fmt: skip
+            kept[name] = column.take(np.empty(0, dtype=np.intp))
+        return EventBatch(**kept), refused
+
+
+def _first_reason_per_position(refused: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    first: dict[int, str] = {}
+    for position, reason in refused:
+        first.setdefault(position, reason)
+    return sorted(first.items())
+
+
+def _take(table: ScoreTable, mask: NDArray[np.bool_]) -> ScoreTable:
+    arrays = {
+        f.name: getattr(table, f.name)[mask]
+        for f in dataclasses.fields(table)
+        if f.name != "as_of_s"
+    }
+    return ScoreTable(**arrays, as_of_s=table.as_of_s)
+
+
+def _records_and_values(table: ScoreTable) -> list[tuple[dict[str, str], bytes]]:
+    values = encode_scores(table)
+    return [
+        ({"company": c, "material": m}, v)
+        for c, m, v in zip(table.company.tolist(), table.material.tolist(), values, strict=True)
+    ]
