@@ -27,6 +27,7 @@ __all__ = [
 
 Reasons = dict[int, str]
 _NUMBER_TYPES = frozenset({int, float})
+_NUMBER_OR_NONE = frozenset({int, float, type(None)})
 _STRING_OR_NONE = frozenset({str, type(None)})
 
 
@@ -139,7 +140,7 @@ def check_number(
 def number_column(values: Sequence[object]) -> NDArray[np.float64]:
     """float64 of numeric values; NaN for anything else (None, strings, booleans, inf)."""
     n = len(values)
-    if set(map(type, values)) <= _NUMBER_TYPES:
+    if set(map(type, values)) <= _NUMBER_OR_NONE:  # numpy reads None as NaN
         try:
             column = np.array(values, dtype=np.float64)
         except OverflowError:
