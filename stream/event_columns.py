@@ -1,0 +1,254 @@
+"""Per-kind column building of the edge decoder (see :mod:`stream.events`).
+
+The decoder's loop gathers, per event kind, the tuple of required fields, the event and
+its input position in a :class:`Collector`; the functions here turn a collector into a
+``scoring.columns`` record with column-wise checks, and record a reject per bad row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from scoring.columns import (
+    Decision,
+    LicenceDecisions,
+    Profiles,
+    ProfileShares,
+    Shipments,
+    ShipmentStatus,
+)
+from stream.news_profiles import profile_parts
+from stream.times import parse_times
+from stream.validate import (
+    Reasons,
+    check_alpha2,
+    check_enum,
+    check_number,
+    string_column,
+)
+
+__all__ = [
+    "DECISION",
+    "REQUIRED",
+    "STATUS",
+    "Collector",
+    "Reject",
+    "common_columns",
+    "event_id_of",
+    "licence_columns",
+    "new_collector",
+    "profile_columns",
+    "record_rejects",
+    "shape_reason",
+    "shipment_columns",
+]
+
+Reject = tuple[int, str | None, str]
+STATUS: dict[str, int] = {s.name.lower(): int(s) for s in ShipmentStatus}
+DECISION: dict[str, int] = {d.name.lower(): int(d) for d in Decision}
+MAX_EVENT_ID = 128
+MAX_COMPANY = 200
+MAX_MATERIAL = 32
+MAX_SHORT = 200
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "shipment": (
+        "event_id",
+        "event_time",
+        "company",
+        "material",
+        "origin_country",
+        "destination_country",
+        "quantity_kg",
+        "status",
+    ),
+    "licence_decision": (
+        "event_id",
+        "event_time",
+        "exporting_country",
+        "destination_country",
+        "material",
+        "decision",
+    ),
+    "news": ("event_id", "event_time", "headline"),
+    "profile": ("event_id", "event_time", "company", "material"),
+}
+
+
+@dataclass(slots=True)
+class Collector:
+    """Rows of one kind gathered during the loop: required-field tuples, events, positions."""
+
+    getter: Callable[[dict[str, Any]], tuple[Any, ...]]
+    width: int
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+
+    def columns(self) -> list[list[Any]]:
+        rows = self.rows
+        return [list(map(itemgetter(k), rows)) for k in range(self.width)]
+
+
+def new_collector(kind: str) -> Collector:
+    return Collector(itemgetter(*REQUIRED[kind]), len(REQUIRED[kind]))
+
+
+def event_id_of(event: dict[str, Any]) -> str | None:
+    event_id = event.get("event_id")
+    return event_id if type(event_id) is str else None
+
+
+def shape_reason(event: dict[str, Any]) -> str:
+    """Why an event has no known type or lacks a required field (the loop's slow path)."""
+    kind = event.get("type")
+    if kind is None:
+        return "missing field 'type'"
+    if type(kind) is not str:
+        return "type must be a string"
+    if kind not in REQUIRED:
+        return f"unknown type {kind!r}"[:80]
+    missing = next(name for name in REQUIRED[kind] if name not in event)
+    return f"missing field {missing!r}"
+
+
+def common_columns(
+    collector: Collector, columns: list[list[Any]]
+) -> tuple[Reasons, NDArray[np.str_], NDArray[np.float64]]:
+    """Check event_id and event_time (columns 0 and 1): reasons, ids and times."""
+    reasons: Reasons = {}
+    event_ids = string_column(columns[0], reasons, "event_id", max_len=MAX_EVENT_ID)
+    times, parsed = parse_times(columns[1])
+    if not parsed.all():
+        for i in np.flatnonzero(~parsed).tolist():
+            reasons.setdefault(i, f"event_time is not RFC 3339: {columns[1][i]!r}"[:120])
+    return reasons, event_ids, times
+
+
+def keep_mask(reasons: Reasons, n: int) -> NDArray[np.bool_]:
+    keep = np.ones(n, dtype=np.bool_)
+    keep[list(reasons)] = False
+    return keep
+
+
+def record_rejects(collector: Collector, reasons: Reasons, rejects: list[Reject]) -> None:
+    """Record every reason once; callers call this once per kind, after all checks."""
+    for i, reason in reasons.items():
+        rejects.append((collector.positions[i], event_id_of(collector.events[i]), reason))
+
+
+def optional_column(events: list[dict[str, Any]], name: str) -> list[Any]:
+    """``event.get(name)`` of every event (C-level map: this runs once per column)."""
+    return list(map(dict.get, events, repeat(name)))
+
+
+def shipment_columns(
+    collector: Collector, rejects: list[Reject]
+) -> tuple[Shipments, NDArray[np.int64]]:
+    columns = collector.columns()
+    reasons, event_ids, times = common_columns(collector, columns)
+    company = string_column(columns[2], reasons, "company", max_len=MAX_COMPANY)
+    material = string_column(columns[3], reasons, "material", max_len=MAX_MATERIAL)
+    origin = check_alpha2(columns[4], reasons, "origin_country")
+    destination = check_alpha2(columns[5], reasons, "destination_country")
+    quantity = check_number(columns[6], reasons, "quantity_kg")
+    status = check_enum(columns[7], reasons, "status", STATUS)
+    events = collector.events
+    if any(len(e) > len(REQUIRED["shipment"]) + 1 for e in events):  # optionals present
+        supplier = optional_column(events, "supplier")
+        string_column(supplier, reasons, "supplier", max_len=MAX_SHORT, optional=True)
+        check_number(optional_column(events, "value_usd"), reasons, "value_usd", optional=True)
+    record_rejects(collector, reasons, rejects)
+    positions = np.asarray(collector.positions, dtype=np.int64)
+    record = Shipments(event_ids, times, company, material, origin, destination, quantity, status)
+    if reasons:
+        keep = keep_mask(reasons, len(positions))
+        return record.take(keep), positions[keep]
+    return record, positions
+
+
+def licence_columns(
+    collector: Collector, rejects: list[Reject]
+) -> tuple[LicenceDecisions, NDArray[np.int64]]:
+    columns = collector.columns()
+    reasons, event_ids, times = common_columns(collector, columns)
+    exporter = check_alpha2(columns[2], reasons, "exporting_country")
+    destination = check_alpha2(columns[3], reasons, "destination_country")
+    material = string_column(columns[4], reasons, "material", max_len=MAX_MATERIAL)
+    decision = check_enum(columns[5], reasons, "decision", DECISION)
+    events = collector.events
+    company = string_column(
+        optional_column(events, "company"), reasons, "company", max_len=MAX_COMPANY, optional=True
+    )
+    authority = optional_column(events, "authority")
+    string_column(authority, reasons, "authority", max_len=MAX_SHORT, optional=True)
+    quantity = check_number(
+        optional_column(events, "quantity_kg"), reasons, "quantity_kg", optional=True
+    )
+    days = check_number(
+        optional_column(events, "processing_days"), reasons, "processing_days", optional=True
+    )
+    record_rejects(collector, reasons, rejects)
+    positions = np.asarray(collector.positions, dtype=np.int64)
+    record = LicenceDecisions(
+        event_ids, times, exporter, destination, material, decision, company, quantity, days
+    )
+    if reasons:
+        keep = keep_mask(reasons, len(positions))
+        return record.take(keep), positions[keep]
+    return record, positions
+
+
+def profile_columns(
+    collector: Collector, rejects: list[Reject]
+) -> tuple[Profiles, NDArray[np.int64], ProfileShares, NDArray[np.int64]]:
+    columns = collector.columns()
+    reasons, event_ids, times = common_columns(collector, columns)
+    company = string_column(columns[2], reasons, "company", max_len=MAX_COMPANY)
+    material = string_column(columns[3], reasons, "material", max_len=MAX_MATERIAL)
+    n = len(collector.events)
+    home = [""] * n
+    numbers = np.full((n, 2), np.nan)
+    share_rows: list[tuple[int, str, float]] = []
+    for i, event in enumerate(collector.events):
+        if i in reasons:
+            continue
+        result = profile_parts(event)
+        if isinstance(result, str):
+            reasons[i] = result
+            continue
+        home[i], numbers[i, 0], numbers[i, 1], shares_of_event = result
+        share_rows.extend((i, country, share) for country, share in shares_of_event)
+    record_rejects(collector, reasons, rejects)
+    keep = keep_mask(reasons, n)
+    positions = np.asarray(collector.positions, dtype=np.int64)
+    profiles = Profiles(
+        event_ids,
+        times,
+        company,
+        material,
+        np.array(home, dtype=np.str_) if n else np.empty(0, dtype="<U1"),
+        numbers[:, 0].copy(),
+        numbers[:, 1].copy(),
+    ).take(keep)
+    share_rows = [row for row in share_rows if row[0] not in reasons]
+    if not share_rows:
+        return profiles, positions[keep], ProfileShares.empty(), np.empty(0, dtype=np.int64)
+    index, country, share = zip(*share_rows, strict=True)
+    source = np.array(index, dtype=np.intp)
+    shares = ProfileShares(
+        event_id=event_ids[source],
+        time_s=times[source],
+        company=company[source],
+        material=material[source],
+        country=np.array(country, dtype=np.str_),
+        share=np.array(share, dtype=np.float64),
+    )
+    return profiles, positions[keep], shares, positions[source]
