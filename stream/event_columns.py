@@ -31,6 +31,7 @@ from stream.validate import (
     check_alpha2,
     check_enum,
     check_number,
+    check_string,
     string_column,
 )
 
@@ -163,7 +164,7 @@ def shipment_columns(
     events = collector.events
     if any(len(e) > len(REQUIRED["shipment"]) + 1 for e in events):  # optionals present
         supplier = optional_column(events, "supplier")
-        string_column(supplier, reasons, "supplier", max_len=MAX_SHORT, optional=True)
+        check_string(supplier, reasons, "supplier", max_len=MAX_SHORT)
         check_number(optional_column(events, "value_usd"), reasons, "value_usd", optional=True)
     record_rejects(collector, reasons, rejects)
     positions = np.asarray(collector.positions, dtype=np.int64)
@@ -188,7 +189,7 @@ def licence_columns(
         optional_column(events, "company"), reasons, "company", max_len=MAX_COMPANY, optional=True
     )
     authority = optional_column(events, "authority")
-    string_column(authority, reasons, "authority", max_len=MAX_SHORT, optional=True)
+    check_string(authority, reasons, "authority", max_len=MAX_SHORT)
     quantity = check_number(
         optional_column(events, "quantity_kg"), reasons, "quantity_kg", optional=True
     )

@@ -62,16 +62,19 @@ def _parse_fast(
     uint8/int64 vectors: on this machine memory bandwidth, not arithmetic, is the cost.
     """
     n = len(lengths)
-    is_digit = (codes >= _ZERO) & (codes <= _ZERO + 9)
+    digits = codes.astype(np.int32) - _ZERO
+    is_digit = (digits >= 0) & (digits <= 9)
 
     def col(c: int) -> NDArray[np.uint8]:
         return codes[:, c]
 
     def number(*cols: int) -> NDArray[np.int64]:
-        value = np.zeros(n, dtype=np.int64)
-        for c in cols:
-            value = value * 10 + (codes[:, c].astype(np.int64) - _ZERO)
+        value = digits[:, cols[0]].astype(np.int64)
+        for c in cols[1:]:
+            value = value * 10 + digits[:, c]
         return value
+
+    zeros = np.zeros(n, dtype=np.int64)
 
     ok = (
         is_digit[:, [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]].all(axis=1)
@@ -96,16 +99,23 @@ def _parse_fast(
 
     year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    millis = np.where(form_ms_z | form_ms_off, number(20, 21, 22), 0)
-    off_h = np.where(form_off, number(20, 21), np.where(form_ms_off, number(24, 25), 0))
-    off_m = np.where(form_off, number(23, 24), np.where(form_ms_off, number(27, 28), 0))
-    west = (form_off & (col(19) == ord("-"))) | (form_ms_off & (col(23) == ord("-")))
-    sign = np.where(west, -1, 1)
+    # Most batches hold one form only: skip the arithmetic of forms that are absent.
+    with_millis = form_ms_z | form_ms_off
+    millis = np.where(with_millis, number(20, 21, 22), 0) if with_millis.any() else zeros
+    off_h, off_m, offset = zeros, zeros, zeros
+    if form_off.any():
+        off_h = np.where(form_off, number(20, 21), 0)
+        off_m = np.where(form_off, number(23, 24), 0)
+    if form_ms_off.any():
+        off_h = np.where(form_ms_off, number(24, 25), off_h)
+        off_m = np.where(form_ms_off, number(27, 28), off_m)
+    if form_off.any() or form_ms_off.any():
+        west = (form_off & (col(19) == ord("-"))) | (form_ms_off & (col(23) == ord("-")))
+        offset = np.where(west, -1, 1) * (off_h * 3600 + off_m * 60)
     ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
     ok = ok & (hour <= 23) & (minute <= 59) & (second <= 59) & (off_h <= 23) & (off_m <= 59)
 
     days = _days_from_civil(year, np.clip(month, 1, 12), day)
-    offset = sign * (off_h * 3600 + off_m * 60)
     whole = days * 86400 + hour * 3600 + minute * 60 + second - offset
     # One division of an exact integer, as datetime.timestamp() does: identical floats.
     out[ok] = (whole * 1000 + millis)[ok] / 1000.0

@@ -20,6 +20,7 @@ __all__ = [
     "check_alpha2",
     "check_enum",
     "check_number",
+    "check_string",
     "is_alpha2",
     "number_column",
     "string_column",
@@ -69,6 +70,20 @@ def string_column(
     if bad.any():
         _mark(reasons, np.flatnonzero(bad).tolist(), reason)
     return column
+
+
+def check_string(values: Sequence[object], reasons: Reasons, name: str, *, max_len: int) -> None:
+    """Optional strings of 1..``max_len`` characters that the columns do not keep.
+
+    Checks types and lengths without building an array; only a column with a bad value
+    goes through :func:`string_column` to find the rows.
+    """
+    types = set(map(type, values))
+    if types <= _STRING_OR_NONE:
+        present = values if type(None) not in types else [v for v in values if v is not None]
+        if not present or (min(map(len, present)) >= 1 and max(map(len, present)) <= max_len):  # type: ignore[arg-type]
+            return
+    string_column(values, reasons, name, max_len=max_len, optional=True)
 
 
 def _is_none(value: object) -> bool:
