@@ -104,11 +104,10 @@ class WorkerSettings:
     web_port: int
     data_dir: Path
     batch_max_events: int
-    batch_max_wait_ms: int
     score_emit_threshold: float
     alert_hysteresis: float
     snapshot_interval_s: float
-    max_future_s: float
+    session_timeout_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,9 +263,6 @@ def load_settings(
             batch_max_events=worker.get(
                 "batch_max_events", "SUPPLYRISK_BATCH_MAX_EVENTS", _bounded(int, 1, 1_000_000)
             ),
-            batch_max_wait_ms=worker.get(
-                "batch_max_wait_ms", "SUPPLYRISK_BATCH_MAX_WAIT_MS", _bounded(int, 0, 60_000)
-            ),
             score_emit_threshold=worker.get(
                 "score_emit_threshold", "SUPPLYRISK_SCORE_EMIT_THRESHOLD", _bounded(float, 0, 100)
             ),
@@ -276,8 +272,8 @@ def load_settings(
             snapshot_interval_s=worker.get(
                 "snapshot_interval_s", "SUPPLYRISK_SNAPSHOT_INTERVAL_S", _bounded(float, 0.1, 3600)
             ),
-            max_future_s=worker.get(
-                "max_future_s", "SUPPLYRISK_MAX_FUTURE_S", _bounded(float, 0, 365 * 86400)
+            session_timeout_s=worker.get(
+                "session_timeout_s", "SUPPLYRISK_SESSION_TIMEOUT_S", _bounded(float, 6, 300)
             ),
         ),
         local_kafka=_local_kafka(defaults["local_kafka"], env),

@@ -76,6 +76,8 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         broker_max_poll_records=worker.batch_max_events,
         # Offsets of our topics are committed by the runtime after each snapshot.
         broker_commit_every=10**9,
+        broker_session_timeout=worker.session_timeout_s,
+        broker_heartbeat_interval=worker.session_timeout_s / 5,
         web_in_thread=False,
     )
     client_options = kafka.client_options()

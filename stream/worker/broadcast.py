@@ -33,6 +33,7 @@ class BroadcastReader:
         self._options = {
             "bootstrap_servers": bootstrap,
             "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
             **client_options,
         }
         self._consumer: AIOKafkaConsumer | None = None

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from faust.types import TP
 
 from config.settings import Settings
@@ -93,6 +94,7 @@ class Runtime:
                 self._applied = await self._broadcast.positions()
                 self._broadcast_started = True
             for state in restored:
+                self._scorer.advance(state.engine.latest_time_s)
                 await self._catch_up(state)
                 self.states[state.partition] = state
         self._metrics.partitions_assigned.set(len(self.states))
@@ -104,6 +106,7 @@ class Runtime:
         async with self._lock:
             if partition not in self.states:
                 state = await self._restore(partition)
+                self._scorer.advance(state.engine.latest_time_s)
                 await self._catch_up(state)
                 self.states[partition] = state
         return self.states[partition]
@@ -130,7 +133,9 @@ class Runtime:
     async def _catch_up(self, state: PartitionState) -> None:
         """Apply the broadcast events between the state's positions and the reader's."""
         for records in await self._broadcast.read_range(state.broadcast, self._applied):
-            outgoing, _ = self._scorer.apply(state, records, dead_letters=False)
+            owner = records[0].partition == state.partition
+            prepared = self._scorer.prepare(records)
+            outgoing, _ = self._scorer.apply(state, prepared, owner=owner, dead_letters=False)
             await self._send_all(outgoing)
         state.broadcast = dict(self._applied)
 
@@ -142,7 +147,7 @@ class Runtime:
         started = time.perf_counter()
         for tp, tp_records in records.items():
             state = self.states.get(tp.partition) or await self._adopt(tp.partition)
-            sent, report = self._scorer.apply(state, tp_records)
+            sent, report = self._scorer.apply(state, self._scorer.prepare(tp_records))
             state.offsets[tp.topic] = tp_records[-1].offset + 1
             state.changes += len(tp_records)
             outgoing += sent
@@ -167,9 +172,10 @@ class Runtime:
     def _apply_broadcast(self, fetched: Mapping[Any, Sequence[Record]]) -> list[Outgoing]:
         outgoing: list[Outgoing] = []
         for tp, records in fetched.items():
+            prepared = self._scorer.prepare(records)
             for partition, state in self.states.items():
                 owner = partition == tp.partition  # dead letters and counts: once per event
-                sent, report = self._scorer.apply(state, records, dead_letters=owner)
+                sent, report = self._scorer.apply(state, prepared, owner=owner)
                 state.changes += len(records)
                 outgoing += sent
                 if owner:
@@ -213,13 +219,28 @@ class Runtime:
         await self.checkpoint(consumer)
 
     async def checkpoint(self, consumer: BatchConsumer | None) -> None:
-        """Save changed states, then commit the input offsets they reflect."""
+        """Republish decayed scores, save changed states, commit the offsets they reflect."""
         self._last_snapshot_s = time.monotonic()
+        await self._refresh()
         changed = [s for s in self.states.values() if s.changes]
         offsets = await self._save(changed)
         if consumer is not None and offsets:
             await consumer.commit_offsets(offsets)
         self._update_lag(consumer)
+
+    async def _refresh(self) -> None:
+        """Re-evaluate every key at the stream time; publish those that moved by decay.
+
+        Scores change with time as evidence ages, not only when events arrive: without
+        this, the scores topic would keep a quiet key's last value forever.
+        """
+        report = BatchReport("refresh")
+        for state in self.states.values():
+            rows = np.arange(state.engine.n_keys, dtype=np.intp)
+            await self._send_all(self._scorer.publish(state, rows, report))
+        self._metrics.scores_published.inc(report.scores)
+        for level in report.alert_levels:
+            self._metrics.alerts_published.labels(level).inc()
 
     async def _save(self, states: Sequence[PartitionState]) -> dict[TP, int]:
         """Write snapshots of ``states``; the offsets they reflect, for committing."""

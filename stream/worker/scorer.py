@@ -22,7 +22,7 @@ from stream.events import DecodedBatch, EventDecoder
 from stream.scores import encode_scores
 from stream.worker.partition_state import PartitionState
 
-__all__ = ["BatchReport", "Record", "Scorer"]
+__all__ = ["BatchReport", "Prepared", "Record", "Scorer"]
 
 # Which event types belong on which input topic (by the topic's role in the settings).
 _KINDS_OF_ROLE = {
@@ -66,6 +66,18 @@ class BatchReport:
     oldest_produce_s: float = float("nan")
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A decoded batch of one topic's records, ready to apply to partition states."""
+
+    records: Sequence[Record]
+    batch: EventBatch
+    shared: EventBatch  # without company-scoped licence decisions
+    shared_licences: NDArray[np.intp]  # rows of batch.licences kept in shared
+    positions: dict[str, NDArray[np.int64]]
+    refused: list[tuple[int, str]]
+
+
 class Scorer:
     """Applies batches to partition states and says what to publish."""
 
@@ -83,28 +95,66 @@ class Scorer:
         self._thresholds = level_thresholds
         self._clock = clock
         self._kinds = {getattr(topics, role): kinds for role, kinds in _KINDS_OF_ROLE.items()}
+        # The worker's event time: the latest event time of any partition it holds. Every
+        # score is published as of this time, so keys of quiet partitions decay with it.
+        self.stream_time_s = float("-inf")
+
+    def advance(self, event_time_s: float) -> None:
+        """Move the stream time forward (never back) to ``event_time_s``."""
+        # max() keeps the current value when event_time_s is NaN (an engine with no events)
+        self.stream_time_s = max(self.stream_time_s, event_time_s)
+
+    def prepare(self, records: Sequence[Record]) -> Prepared:
+        """Decode records (all of one topic) once, for applying to one or more states."""
+        topic = records[0].topic
+        decoded = self._decoder.decode([r.value or b"" for r in records])
+        batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
+        country_wide = np.flatnonzero(batch.licences.company == "")
+        return Prepared(
+            records=records,
+            batch=batch,
+            shared=dataclasses.replace(batch, licences=batch.licences.take(country_wide)),
+            shared_licences=country_wide,
+            positions=decoded.positions,
+            refused=refused,
+        )
 
     def apply(
-        self, state: PartitionState, records: Sequence[Record], *, dead_letters: bool = True
+        self,
+        state: PartitionState,
+        prepared: Prepared,
+        *,
+        owner: bool = True,
+        dead_letters: bool = True,
     ) -> tuple[list[Outgoing], BatchReport]:
-        """Apply records (all of one topic) to ``state``; what to send, and a report.
+        """Apply a prepared batch to ``state``; what to send, and a report.
 
-        ``dead_letters=False`` applies without producing dead letters (a broadcast record
-        refused by one partition's engine is dead-lettered once, by its owner).
+        The owner of a batch (the state whose partition it was read from) applies all of
+        it and dead-letters what is refused. Other states apply only what is shared by
+        every partition: a broadcast batch without its company-scoped licence decisions,
+        which belong with the company's own partition. ``dead_letters=False`` (catching
+        up on records already handled once) reports refusals without producing them again.
         """
+        records = prepared.records
         topic = records[0].topic
         report = BatchReport(topic, events=len(records))
         report.oldest_produce_s = min(r.timestamp for r in records) / 1000.0
-        decoded = self._decoder.decode([r.value or b"" for r in records])
-        batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
-        result = state.engine.apply(batch, now_s=self._clock())
-        refused += [(int(decoded.positions[kind][i]), reason) for kind, i, reason in zip(
-            result.rejected.kind.tolist(), result.rejected.index.tolist(),
-            result.rejected.reason.tolist(), strict=True)]  # fmt: skip
+        result = state.engine.apply(
+            prepared.batch if owner else prepared.shared, now_s=self._clock()
+        )
         outgoing: list[Outgoing] = []
-        for position, reason in _first_reason_per_position(refused):
-            report.dead_letter_reasons.append(reason_class(reason))
-            if dead_letters:
+        if owner:
+            refused = prepared.refused + [
+                (int(prepared.positions[kind][i]), reason)
+                for kind, i, reason in zip(
+                    result.rejected.kind.tolist(), result.rejected.index.tolist(),
+                    result.rejected.reason.tolist(), strict=True,
+                )
+            ]  # fmt: skip
+            for position, reason in _first_reason_per_position(refused):
+                report.dead_letter_reasons.append(reason_class(reason))
+                if not dead_letters:
+                    continue
                 record = records[position]
                 outgoing.append(dead_letter(
                     self._topics.dead_letter(topic), topic=topic, partition=record.partition,
@@ -113,6 +163,7 @@ class Scorer:
         report.applied = result.applied
         report.duplicates = result.duplicates
         report.latest_event_s = state.engine.latest_time_s
+        self.advance(report.latest_event_s)
         outgoing += self.publish(state, result.changed, report)
         return outgoing, report
 
@@ -122,7 +173,8 @@ class Scorer:
         """Scores that moved more than the threshold, and level transitions, of ``rows``."""
         if rows.size == 0:
             return []
-        table = state.engine.scores(rows)
+        as_of_s = self.stream_time_s if np.isfinite(self.stream_time_s) else None
+        table = state.engine.scores(rows, as_of_s=as_of_s)
         publish = state.publish
         moved = publish.scores_to_publish(
             table.rows, table.score, self._worker.score_emit_threshold

@@ -88,6 +88,7 @@ class StateStore:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             enable_auto_commit=False,
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * CHUNK_BYTES,
             fetch_max_bytes=64 * CHUNK_BYTES,
             **self._client_options,
@@ -97,7 +98,9 @@ class StateStore:
         try:
             consumer.assign([tp])
             end = (await consumer.end_offsets([tp]))[tp]
-            await consumer.seek_to_beginning(tp)
+            # An explicit seek: seek_to_beginning() only requests a reset, which can race
+            # with the reset that assign() already scheduled.
+            consumer.seek(tp, (await consumer.beginning_offsets([tp]))[tp])
             while await consumer.position(tp) < end:
                 for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
                     for record in records:
