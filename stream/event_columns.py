@@ -7,7 +7,6 @@ its input position in a :class:`Collector`; the functions here turn a collector 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -85,21 +84,37 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 @dataclass(slots=True)
 class Collector:
-    """Rows of one kind gathered during the loop: required-field tuples, events, positions."""
+    """The events of one kind gathered during the loop, and their input positions."""
 
-    getter: Callable[[dict[str, Any]], tuple[Any, ...]]
-    width: int
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    required: tuple[str, ...]
     events: list[dict[str, Any]] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
 
-    def columns(self) -> list[list[Any]]:
-        rows = self.rows
-        return [list(map(itemgetter(k), rows)) for k in range(self.width)]
+    def columns(self, rejects: list[Reject]) -> list[list[Any]]:
+        """One list per required field; events missing a field are rejected first.
+
+        Each column is one C-level ``map(itemgetter(name), events)`` pass: measured about
+        twice as fast as gathering a tuple per event in the loop and transposing.
+        """
+        try:
+            return [list(map(itemgetter(name), self.events)) for name in self.required]
+        except KeyError:
+            pass
+        events: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for event, position in zip(self.events, self.positions, strict=True):
+            missing = next((name for name in self.required if name not in event), None)
+            if missing is None:
+                events.append(event)
+                positions.append(position)
+            else:
+                rejects.append((position, event_id_of(event), f"missing field {missing!r}"))
+        self.events, self.positions = events, positions
+        return [list(map(itemgetter(name), events)) for name in self.required]
 
 
 def new_collector(kind: str) -> Collector:
-    return Collector(itemgetter(*REQUIRED[kind]), len(REQUIRED[kind]))
+    return Collector(REQUIRED[kind])
 
 
 def event_id_of(event: dict[str, Any]) -> str | None:
@@ -153,7 +168,7 @@ def optional_column(events: list[dict[str, Any]], name: str) -> list[Any]:
 def shipment_columns(
     collector: Collector, rejects: list[Reject]
 ) -> tuple[Shipments, NDArray[np.int64]]:
-    columns = collector.columns()
+    columns = collector.columns(rejects)
     reasons, event_ids, times = common_columns(collector, columns)
     company = string_column(columns[2], reasons, "company", max_len=MAX_COMPANY)
     material = string_column(columns[3], reasons, "material", max_len=MAX_MATERIAL)
@@ -178,7 +193,7 @@ def shipment_columns(
 def licence_columns(
     collector: Collector, rejects: list[Reject]
 ) -> tuple[LicenceDecisions, NDArray[np.int64]]:
-    columns = collector.columns()
+    columns = collector.columns(rejects)
     reasons, event_ids, times = common_columns(collector, columns)
     exporter = check_alpha2(columns[2], reasons, "exporting_country")
     destination = check_alpha2(columns[3], reasons, "destination_country")
@@ -210,7 +225,7 @@ def licence_columns(
 def profile_columns(
     collector: Collector, rejects: list[Reject]
 ) -> tuple[Profiles, NDArray[np.int64], ProfileShares, NDArray[np.int64]]:
-    columns = collector.columns()
+    columns = collector.columns(rejects)
     reasons, event_ids, times = common_columns(collector, columns)
     company = string_column(columns[2], reasons, "company", max_len=MAX_COMPANY)
     material = string_column(columns[3], reasons, "material", max_len=MAX_MATERIAL)

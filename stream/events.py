@@ -1,10 +1,10 @@
 """The edge decoder: raw JSON events (bytes or dicts) -> an ``EventBatch`` of columns.
 
-Per event the hot loop does one ``orjson.loads``, a dict lookup on ``type`` and one C-level
-``itemgetter`` that pulls the required fields into a tuple (a missing field raises there,
-before anything is appended). Everything else happens per column at the end of the batch:
-type, range and enum checks (:mod:`stream.validate`), vectorised time parsing
-(:mod:`stream.times`) and one ``np.array`` per column. Bad events become rejects
+Per event the hot loop does one ``orjson.loads``, a dict lookup on ``type`` and two list
+appends (the event and its position). Everything else happens per column at the end of
+the batch (:mod:`stream.event_columns`): one C-level ``map(itemgetter(field))`` pass per
+required field, type, range and enum checks (:mod:`stream.validate`), vectorised time
+parsing (:mod:`stream.times`) and one ``np.array`` per column. Bad events become rejects
 ``(position, event_id or None, reason)``; they never stop the batch.
 """
 
@@ -79,10 +79,7 @@ class EventDecoder:
         """Decode ``values``; positions count from ``start`` (e.g. a file's line offset)."""
         collectors = {kind: new_collector(kind) for kind in KINDS}
         # Bound methods in one tuple per kind: the loop below is the decoder's hot path.
-        sinks = {
-            kind: (c.getter, c.rows.append, c.events.append, c.positions.append)
-            for kind, c in collectors.items()
-        }
+        sinks = {kind: (c.events.append, c.positions.append) for kind, c in collectors.items()}
         rejects: list[Reject] = []
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
@@ -99,8 +96,7 @@ class EventDecoder:
                     rejects.append((position, None, "not a JSON object"))
                     continue
             try:
-                getter, add_row, add_event, add_position = sinks[event["type"]]
-                add_row(getter(event))
+                add_event, add_position = sinks[event["type"]]
             except (KeyError, TypeError):
                 rejects.append((position, event_id_of(event), shape_reason(event)))
                 continue
@@ -126,7 +122,7 @@ class EventDecoder:
     def _signals(
         self, collector: Collector, rejects: list[Reject]
     ) -> tuple[PolicySignals, NDArray[np.int64]]:
-        reasons, event_ids, times = common_columns(collector, collector.columns())
+        reasons, event_ids, times = common_columns(collector, collector.columns(rejects))
         exploded: list[tuple[Any, ...]] = []
         for i, event in enumerate(collector.events):
             if i in reasons:
