@@ -141,11 +141,16 @@ def check_number(
     optional: bool = False,
 ) -> NDArray[np.float64]:
     """Finite numbers in [0, ``high``] (``None`` -> NaN when ``optional``); the column."""
-    column = number_column(values)
-    bad = np.isnan(column)
-    if optional and bad.any():
-        bad &= ~np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
-    bad |= ~np.isnan(column) & ((column < 0) | (column > high))
+    column, clean = _numbers(values)
+    if clean:  # every NaN is a None
+        bad = (column < 0) | (column > high)
+        if not optional:
+            bad |= np.isnan(column)
+    else:
+        bad = np.isnan(column)
+        if optional:
+            bad &= ~np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
+        bad |= ~np.isnan(column) & ((column < 0) | (column > high))
     if bad.any():
         span = "≥ 0" if math.isinf(high) else f"in [0, {high:g}]"
         _mark(reasons, np.flatnonzero(bad).tolist(), f"{name} must be a finite number {span}")
@@ -154,22 +159,29 @@ def check_number(
 
 def number_column(values: Sequence[object]) -> NDArray[np.float64]:
     """float64 of numeric values; NaN for anything else (None, strings, booleans, inf)."""
-    n = len(values)
+    return _numbers(values)[0]
+
+
+def _numbers(values: Sequence[object]) -> tuple[NDArray[np.float64], bool]:
+    """The column, and whether every value was a finite number or None."""
     if set(map(type, values)) <= _NUMBER_OR_NONE:  # numpy reads None as NaN
         try:
             column = np.array(values, dtype=np.float64)
         except OverflowError:
             pass
         else:
-            column[~np.isfinite(column)] = np.nan
-            return column
-    column = np.full(n, np.nan)
+            if not np.isinf(column).any():
+                return column, True
+    column = np.full(len(values), np.nan)
     for i, v in enumerate(values):
         if type(v) in _NUMBER_TYPES:
-            number = float(v)  # type: ignore[arg-type]
+            try:
+                number = float(v)  # type: ignore[arg-type]
+            except OverflowError:
+                continue
             if math.isfinite(number):
                 column[i] = number
-    return column
+    return column, False
 
 
 def _mark_each(reasons: Reasons, values: Sequence[object], rows: list[int], prefix: str) -> None:

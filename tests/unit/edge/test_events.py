@@ -238,3 +238,12 @@ def test_routing(value: dict[str, Any], kind: str, key: str) -> None:
 def test_routing_rejects_unknown_kinds() -> None:
     with pytest.raises(DecodeError, match="unknown type"):
         event_kind({"type": "weather"})
+
+
+@pytest.mark.parametrize("quantity", [float("inf"), float("nan"), 10**400, [1]])
+def test_non_finite_or_huge_quantities_in_dicts_are_rejected(quantity: object) -> None:
+    decoded = decode_batch([SHIPMENT, event("shipment", event_id="s-2", quantity_kg=quantity)])
+    assert [(r[0], r[2]) for r in decoded.rejects] == [
+        (1, "quantity_kg must be a finite number ≥ 0")
+    ]
+    assert decoded.batch.shipments.event_id.tolist() == ["s-1"]
