@@ -36,13 +36,24 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "score",
         help="score a JSONL file of events offline",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=(
+            "Score a JSONL file of events offline and write one score line per "
+            "(company, material), highest first. Rejected lines are reported on stderr."
+        ),
     )
-    parser.add_argument("--events", required=True, type=Path, metavar="FILE.jsonl")
+    parser.add_argument(
+        "--events", required=True, type=Path, metavar="FILE.jsonl", help="one event per line"
+    )
     parser.add_argument("--as-of", metavar="TIME", help="RFC 3339 time (default: latest event)")
     parser.add_argument("--out", type=Path, metavar="FILE.jsonl", help="default: stdout")
     parser.add_argument("--config", type=Path, metavar="DIR", help="default: the config package")
-    parser.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N")
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"events decoded and applied at a time (default: {DEFAULT_BATCH_SIZE})",
+    )
     parser.set_defaults(handler=run)
 
 
