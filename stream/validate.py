@@ -164,7 +164,10 @@ def number_column(values: Sequence[object]) -> NDArray[np.float64]:
 
 def _numbers(values: Sequence[object]) -> tuple[NDArray[np.float64], bool]:
     """The column, and whether every value was a finite number or None."""
-    if set(map(type, values)) <= _NUMBER_OR_NONE:  # numpy reads None as NaN
+    types = set(map(type, values))
+    if types <= {type(None)}:  # an optional field nobody sent
+        return np.full(len(values), np.nan), True
+    if types <= _NUMBER_OR_NONE:  # numpy reads None as NaN
         try:
             column = np.array(values, dtype=np.float64)
         except OverflowError:
