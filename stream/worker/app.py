@@ -76,6 +76,9 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         broker_max_poll_records=worker.batch_max_events,
         # Offsets of our topics are committed by the runtime after each snapshot.
         broker_commit_every=10**9,
+        # Standby replicas keep Faust's own assignor (not round robin), which gives one
+        # worker partition p of every co-partitioned input topic.
+        table_standby_replicas=1,
         broker_session_timeout=worker.session_timeout_s,
         broker_heartbeat_interval=worker.session_timeout_s / 5,
         web_in_thread=False,
@@ -163,4 +166,5 @@ def _routes(app: BatchApp, runtime: Runtime, registry: CollectorRegistry) -> Non
     async def metrics(view: Any, request: Any) -> Any:
         # The risk collector aggregates arrays: keep that work off the event loop.
         payload = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
-        return view.bytes(payload, content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type; a plain header carries it whole.
+        return view.bytes(payload, headers={"Content-Type": CONTENT_TYPE_LATEST})

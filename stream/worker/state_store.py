@@ -23,7 +23,8 @@ from stream.errors import StreamError
 
 __all__ = ["CHUNK_BYTES", "StateStore"]
 
-CHUNK_BYTES = 1024 * 1024
+# Below the 1 MB default request and message limits of producers and brokers.
+CHUNK_BYTES = 512 * 1024
 _GENERATION_BYTES = 8
 
 # send(topic, key, value, partition) -> an awaitable that resolves when the broker acked
