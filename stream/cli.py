@@ -17,6 +17,7 @@ __all__ = ["build_parser", "main"]
 
 # One entry per subcommand module; order is the order shown in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
+    "stream.commands.run",
     "stream.commands.score",
     "stream.commands.kafka_local",
     "stream.commands.topics",

@@ -25,6 +25,7 @@ __all__ = ["ReplayReport", "replay_file"]
 
 # Awaiting acks every so many sends bounds memory (pending futures) on large files.
 _ACK_EVERY = 5_000
+_PROGRESS_EVERY = 250
 
 
 @dataclass(slots=True)
@@ -92,8 +93,8 @@ async def replay_file(
             if len(pending) >= _ACK_EVERY:
                 await asyncio.gather(*pending)
                 pending.clear()
-                if on_progress is not None:
-                    on_progress(report.sent)
+            if on_progress is not None and report.sent % _PROGRESS_EVERY == 0:
+                on_progress(report.sent)
         await asyncio.gather(*pending)
         if on_progress is not None:
             on_progress(report.sent)

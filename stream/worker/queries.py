@@ -62,9 +62,13 @@ def top_scores(states: Iterable[PartitionState], query: Mapping[str, str]) -> An
     unknown = set(query) - {"top", "material", "level"}
     if unknown:
         return _error(400, f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    states = list(states)
+    # One as_of for every row: the latest event time of any partition held here.
+    latest = [s.engine.latest_time_s for s in states if s.engine.n_keys]
+    as_of_s = max(latest) if latest else None
     found: list[dict[str, Any]] = []
     for state in states:
-        table = state.engine.scores()
+        table = state.engine.scores(as_of_s=as_of_s)
         keep = np.ones(len(table), dtype=bool)
         if material is not None:
             keep &= table.material == material
@@ -73,6 +77,6 @@ def top_scores(states: Iterable[PartitionState], query: Mapping[str, str]) -> An
         rows = np.flatnonzero(keep)
         best = rows[np.argsort(-table.score[rows], kind="stable")[:top]]
         if best.size:
-            found += score_records(state.engine.scores(table.rows[best]))
+            found += score_records(state.engine.scores(table.rows[best], as_of_s=as_of_s))
     found.sort(key=lambda r: (-r["score"], r["company"], r["material"]))
     return 200, {"scores": found[:top], "count": min(len(found), top)}
