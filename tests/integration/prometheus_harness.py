@@ -95,6 +95,7 @@ def run_prometheus(
     workdir: Path,
     *,
     job: str = "supplyrisk",
+    metrics_path: str = "/metrics",
     scrape_interval: str = "1s",
     evaluation_interval: str = "1s",
     start_timeout_s: float = 30.0,
@@ -111,7 +112,13 @@ def run_prometheus(
             "evaluation_interval": evaluation_interval,
         },
         "rule_files": [str(rules_path)],
-        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": list(targets)}]}],
+        "scrape_configs": [
+            {
+                "job_name": job,
+                "metrics_path": metrics_path,
+                "static_configs": [{"targets": list(targets)}],
+            }
+        ],
     }
     config_path.write_text(yaml.safe_dump(config))
     port = free_port()
