@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
 import subprocess
 import time
@@ -25,11 +26,20 @@ from typing import Any, TypeVar
 
 import yaml
 
-from monitoring.tools import find_tool
-
-__all__ = ["PrometheusServer", "free_port", "run_prometheus", "wait_until"]
+__all__ = ["PrometheusServer", "find_prometheus", "free_port", "run_prometheus", "wait_until"]
 
 T = TypeVar("T")
+
+
+def find_prometheus() -> str:
+    """The Debian ``prometheus`` binary; a clear failure when it is not installed."""
+    found = shutil.which("prometheus")
+    if found is None:
+        raise FileNotFoundError(
+            "prometheus not found on PATH: run .ci/install-tools as root "
+            "(the Makefile runs it before the tests)"
+        )
+    return found
 
 
 def free_port() -> int:
@@ -124,7 +134,7 @@ def run_prometheus(
     port = free_port()
     log_path = workdir / "prometheus.log"
     command = [
-        find_tool("prometheus"),
+        find_prometheus(),
         f"--config.file={config_path}",
         f"--storage.tsdb.path={workdir / 'data'}",
         f"--web.listen-address=127.0.0.1:{port}",
