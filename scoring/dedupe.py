@@ -68,9 +68,24 @@ class DedupeSet:
         return np.asarray(self.hashes[self._probe(h)] == h)
 
     def add(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
-        """Insert hashes (unique, not yet present) seen at event times ``time_s``."""
+        """Insert hashes (unique, not yet present) seen at event times ``time_s``.
+
+        Past ``capacity``, the oldest entries by event time (old or new) are dropped down
+        to 7/8 of the capacity, so the table never holds more than ``capacity`` ids.
+        """
         h = self._nonzero(np.asarray(h, dtype=np.uint64))
         time_s = np.asarray(time_s, dtype=np.float64)
+        if self.count + len(h) > self.capacity:
+            held_h, held_t = self.entries()
+            self._rebuild(
+                np.concatenate([held_h, h]),
+                np.concatenate([held_t, time_s]),
+                keep=self.capacity - self.capacity // 8,
+            )
+            return
+        self._insert(h, time_s)
+
+    def _insert(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
         while len(h):
             slot = self._probe(h)
             self.hashes[slot] = h
@@ -78,26 +93,25 @@ class DedupeSet:
             self.times[slot[won]] = time_s[won]
             self.count += int(won.sum())
             h, time_s = h[~won], time_s[~won]
-        if self.count > self.capacity:
-            self._evict(self.capacity - self.capacity // 8)
 
-    def _evict(self, keep: int) -> None:
-        held = np.flatnonzero(self.hashes != _EMPTY)
-        h, t = self.hashes[held], self.times[held]
-        newest = np.lexsort((h, t))[len(held) - keep :]
-        self.load(h[newest], t[newest])
-
-    def entries(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
-        """The held hashes and their times, in slot order."""
-        held = np.flatnonzero(self.hashes != _EMPTY)
-        return self.hashes[held].copy(), self.times[held].copy()
-
-    def load(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
-        """Replace the contents by ``h`` (unique) with times ``time_s``."""
+    def _rebuild(self, h: NDArray[np.uint64], time_s: NDArray[np.float64], keep: int) -> None:
+        newest = np.lexsort((h, time_s))[max(0, len(h) - keep) :]
         self.hashes[:] = _EMPTY
         self.times[:] = 0.0
         self.count = 0
-        self.add(h, time_s)
+        self._insert(h[newest], time_s[newest])
+
+    def entries(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
+        """The held hashes and their times, oldest first (ties by hash): canonical order."""
+        held = np.flatnonzero(self.hashes != _EMPTY)
+        h, t = self.hashes[held], self.times[held]
+        order = np.lexsort((h, t))
+        return h[order], t[order]
+
+    def load(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
+        """Replace the contents by ``h`` (unique) with times ``time_s``."""
+        h = self._nonzero(np.asarray(h, dtype=np.uint64))
+        self._rebuild(h, np.asarray(time_s, dtype=np.float64), keep=self.capacity)
 
     def nbytes(self) -> int:
         """Bytes held by the table."""

@@ -1,0 +1,62 @@
+"""Bounded dedupe memory and stable hashes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from scoring import Engine, ScoringParams
+from scoring.dedupe import DedupeSet
+from scoring.hashing import mix, stable_hash
+from tests.unit.scoring.events import T0, catalogue, shipment, to_batch
+
+
+def test_hash_is_the_same_in_another_process() -> None:
+    code = "import numpy as np; from scoring.hashing import stable_hash; " + (
+        "print(int(stable_hash(np.array(['evt-42', 'Acme Corp']))[1]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == int(stable_hash(np.array(["Acme Corp"]))[0])
+
+
+def test_hash_distinguishes_many_ids_and_parts() -> None:
+    ids = np.array([f"event-{i}" for i in range(50_000)])
+    h = stable_hash(ids)
+    assert len(np.unique(h)) == len(ids)
+    parts = mix(np.repeat(h[:100], 10), np.tile(np.arange(10), 100))
+    assert len(np.unique(parts)) == 1000
+
+
+def test_set_never_holds_more_than_capacity_and_evicts_the_oldest() -> None:
+    seen = DedupeSet(capacity=100)
+    hashes = np.arange(1, 301, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    times = np.arange(300, dtype=np.float64)
+    for start in range(0, 300, 30):
+        chunk = slice(start, start + 30)
+        seen.add(hashes[chunk], times[chunk])
+        assert len(seen) <= 100
+    held = seen.contains(hashes)
+    assert held[-80:].all()  # the newest are remembered
+    assert not held[:200].any()  # the oldest were evicted
+    assert seen.nbytes() <= 16 * 2 * 2 * 100  # two arrays, table <= 4 * capacity slots
+
+
+def test_engine_dedupe_is_bounded_and_old_ids_may_return() -> None:
+    params = ScoringParams(dedupe_capacity=8)
+    engine = Engine(catalogue(), params)
+    events = [shipment(f"s{i}", T0 + i, "Acme", "Dy", "CN") for i in range(20)]
+    for e in events:
+        engine.apply(to_batch([e]))
+    again = engine.apply(to_batch(events))
+    assert again.duplicates >= 7  # the newest ids are still known
+    assert again.applied + again.duplicates == 20
+
+
+def test_duplicates_within_one_batch_are_applied_once() -> None:
+    engine = Engine(catalogue(), ScoringParams())
+    e = shipment("s1", T0, "Acme", "Dy", "CN")
+    result = engine.apply(to_batch([e, e, e]))
+    assert (result.applied, result.duplicates) == (1, 2)
+    assert engine.scores().events.tolist() == [1]

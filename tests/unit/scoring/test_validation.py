@@ -1,0 +1,114 @@
+"""Bad rows are refused with a reason; the good rows of the same batch are applied."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scoring import Engine, ScoringParams
+from tests.unit.scoring.events import (
+    T0,
+    Event,
+    catalogue,
+    licence,
+    news,
+    profile,
+    shipment,
+    to_batch,
+)
+
+
+def rejected(events: list[Event], now_s: float | None = None) -> dict[str, tuple[str, int, str]]:
+    """event_id -> (kind, index, reason) of the refused rows."""
+    result = Engine(catalogue(), ScoringParams()).apply(to_batch(events), now_s=now_s)
+    r = result.rejected
+    return {
+        str(e): (str(k), int(i), str(why))
+        for k, i, e, why in zip(r.kind, r.index, r.event_id, r.reason, strict=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (shipment("bad", T0, "Acme", "Xx", "CN"), "unknown material 'Xx'"),
+        (
+            shipment("bad", T0, "Acme", "Dy", "cn"),
+            "origin_country is not an ISO alpha-2 code: 'cn'",
+        ),
+        (shipment("bad", T0, "Acme", "Dy", "CN", destination="JPN"), "destination_country"),
+        (shipment("bad", T0, "Acme", "Dy", "CN", quantity_kg=-1.0), "quantity_kg must be"),
+        (shipment("bad", T0, "Acme", "Dy", "CN", quantity_kg=math.inf), "quantity_kg must be"),
+        (shipment("bad", T0, "Acme", "Dy", "CN", status=9), "unknown status code"),
+        (shipment("bad", T0, "", "Dy", "CN"), "missing company"),
+        (shipment("bad", T0, "A" * 201, "Dy", "CN"), "company longer than max_company_len"),
+        (shipment("bad", math.nan, "Acme", "Dy", "CN"), "event time is not finite"),
+        (licence("bad", T0, "CN", "JP", "Dy", decision=7), "unknown decision code"),
+        (licence("bad", T0, "CN", "JP", "Dy", processing_days=-3.0), "processing_days"),
+        (news("bad", T0, severity=1.5), "severity must be in [0, 1]"),
+        (news("bad", T0, category=6), "unknown category code"),
+        (news("bad", T0, actor="China"), "actor_country is not an ISO alpha-2"),
+        (profile("bad", T0, "Acme", "Dy", inventory_days=-1.0), "inventory_days must be"),
+        (profile("bad", T0, "Acme", "Dy", home_country="J"), "home_country"),
+    ],
+)
+def test_reason_names_the_rule(event: Event, reason: str) -> None:
+    kinds = {"licence_decision": "licence_decision", "news": "news", "profile": "profile"}
+    got = rejected([event])
+    assert set(got) == {"bad"}
+    kind, _, why = got["bad"]
+    assert kind == kinds.get(event["type"], "shipment")
+    assert reason in why
+
+
+def test_event_id_length_bound() -> None:
+    assert (
+        "event_id longer" in rejected([shipment("x" * 129, T0, "Acme", "Dy", "CN")])["x" * 129][2]
+    )
+    assert rejected([shipment("x" * 128, T0, "Acme", "Dy", "CN")]) == {}
+
+
+def test_future_events_are_refused_only_against_now() -> None:
+    late = shipment("late", T0 + 301, "Acme", "Dy", "CN")
+    assert "future" in rejected([late], now_s=T0)["late"][2]
+    assert rejected([late], now_s=T0 + 1) == {}
+    assert rejected([late]) == {}
+
+
+def test_good_rows_of_the_batch_are_applied_and_indices_point_at_rows() -> None:
+    engine = Engine(catalogue(), ScoringParams())
+    batch = to_batch(
+        [
+            shipment("ok1", T0, "Acme", "Dy", "CN"),
+            shipment("bad", T0, "Acme", "Xx", "CN"),
+            shipment("ok2", T0, "Borg", "Ga", "CN"),
+        ]
+    )
+    result = engine.apply(batch)
+    assert result.applied == 2
+    assert result.rejected.index.tolist() == [1]
+    assert batch.shipments.event_id[result.rejected.index[0]] == "bad"
+    assert engine.n_keys == 2
+    assert engine.lookup(np.array(["Acme"]), np.array(["Xx"])).tolist() == [-1]
+
+
+def test_a_news_event_with_one_bad_row_is_refused_whole() -> None:
+    item = news("n1", T0, materials=["Dy", "Xx"], targets=["JP"])
+    got = rejected([item])
+    assert got["n1"][0] == "news"
+    engine = Engine(catalogue(), ScoringParams())
+    result = engine.apply(to_batch([item]))
+    assert len(result.rejected) == 2  # both rows, one with its own reason
+    assert "another row of this news event is invalid" in result.rejected.reason.tolist()
+    assert result.applied == 0
+
+
+def test_a_profile_with_a_bad_share_is_refused_whole() -> None:
+    bad = profile("p1", T0, "Acme", "Dy", origin_shares={"CN": 1.5, "AU": 0.2})
+    engine = Engine(catalogue(), ScoringParams())
+    result = engine.apply(to_batch([bad]))
+    kinds = sorted(result.rejected.kind.tolist())
+    assert kinds == ["profile", "profile_share", "profile_share"]
+    assert engine.n_keys == 0
