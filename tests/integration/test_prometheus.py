@@ -1,8 +1,9 @@
 """End to end with a real Prometheus: our metrics are scraped, recorded and alerted on.
 
-The target is, for now, an in-process ``prometheus_client`` server exposing
-``Metrics.create`` and the risk collector fed a view with critical keys; the same harness
-(``prometheus_harness.run_prometheus``) takes the ``host:port`` of a real worker.
+Two targets: an in-process ``prometheus_client`` server exposing ``Metrics.create`` and the
+risk collector fed a view with critical keys (the alerting path, fast and deterministic),
+and a real ``supplyrisk worker`` fed the scenario on the test broker (the metrics a
+deployment actually exports). Both go through ``prometheus_harness.run_prometheus``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from stream.metrics import Metrics
 from stream.risk_metrics import LEVELS, RiskCollector, RiskView
+from tests.integration.workers import SCENARIO, WorkerProcess, cli, service_env
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +150,49 @@ def test_an_absent_target_fires_target_absent(tmp_path: Path) -> None:
             )
 
         harness.wait_until(firing, 30, "SupplyRiskTargetAbsent to fire")
+
+
+def test_a_real_worker_is_scraped_with_the_catalogued_metrics(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """A ``supplyrisk worker`` fed the scenario, scraped by Prometheus through the harness."""
+    env = service_env(kafka_bootstrap, tmp_path / "data", partitions=2)
+    cli(env, "topics", "create")
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        worker.wait_ready()
+        cli(env, "replay", "--events", str(SCENARIO))
+        target = f"127.0.0.1:{worker.port}"
+        rules_text = rules.render_rules_file(FAST)
+        with harness.run_prometheus([target], rules_text, tmp_path / "prometheus") as prom:
+            harness.wait_until(prom.targets_up, 30, "the worker to be scraped")
+
+            def consumed() -> float:
+                total = prom.values("sum(supplyrisk_events_consumed_total)")
+                return sum(total.values())
+
+            harness.wait_until(consumed, 60, "consumed events in Prometheus")
+            assert sum(prom.values("supplyrisk_ready").values()) == 1
+            assert sum(prom.values("supplyrisk_partitions_assigned").values()) == 2
+            assert prom.values("supplyrisk_build_info")
+
+            # Everything the worker exports under our prefix is in the catalogue.
+            registry = CollectorRegistry()
+            Metrics.create(registry)
+            registry.register(RiskCollector(RiskView.empty))
+            catalogued = {f.name for f in registry.collect()}
+            names = prom.get("/api/v1/label/__name__/values")
+            exported = {n for n in names if n.startswith("supplyrisk_")}
+            assert exported, "the worker exports no supplyrisk_ series"
+            unknown = {n for n in exported if not any(n.startswith(c) for c in catalogued)}
+            assert unknown == set(), f"not in stream/metrics.py: {sorted(unknown)}"
+
+            # Absent before the first scrape, the alert clears once the worker is scraped.
+            def target_absent_cleared() -> bool:
+                return "SupplyRiskTargetAbsent" not in {
+                    a["labels"]["alertname"] for a in prom.alerts()
+                }
+
+            harness.wait_until(target_absent_cleared, 20, "SupplyRiskTargetAbsent to clear")
+    finally:
+        worker.stop()
