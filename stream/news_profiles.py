@@ -36,7 +36,9 @@ def _number(value: object) -> float | None:
 
 
 def _string_list(value: object, max_len: int) -> bool:
-    return type(value) is list and all(type(v) is str and 1 <= len(v) <= max_len for v in value)
+    return type(value) is list and all(
+        type(v) is str and 1 <= len(v) <= max_len and "\x00" not in v for v in value
+    )
 
 
 def _news_text_reason(event: dict[str, object]) -> str | None:

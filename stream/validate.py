@@ -47,10 +47,15 @@ def string_column(
 ) -> NDArray[np.str_]:
     """Strings of 1..``max_len`` characters as a unicode array ("" where absent or bad).
 
-    ``None`` (absent) is allowed when ``optional``.
+    ``None`` (absent) is allowed when ``optional``. NUL characters are refused: numpy
+    unicode arrays drop trailing NULs, so "id\\0" and "id" would become one value.
     """
     reason = f"{name} must be a string of 1 to {max_len} characters"
     types = set(map(type, values))
+    strings = values if types <= {str} else [v if type(v) is str else "" for v in values]
+    if "\x00" in "".join(strings):  # type: ignore[arg-type]
+        with_nul = [i for i, v in enumerate(strings) if "\x00" in v]  # type: ignore[operator]
+        _mark(reasons, with_nul, f"{name} must not contain NUL characters")
     if types <= {str}:
         column = np.array(values, dtype=np.str_) if values else np.empty(0, dtype="<U1")
         absent = np.zeros(len(column), dtype=np.bool_)

@@ -72,6 +72,8 @@ def test_country_wide_licence_has_empty_company() -> None:
         (orjson.dumps(event("shipment", event_time="yesterday")), "event_time is not RFC 3339"),
         (orjson.dumps(event("shipment", event_time="2026-01-08T09:30:00")), "event_time is not"),
         (orjson.dumps(event("shipment", company=7)), "company must be a string"),
+        (orjson.dumps(event("shipment", event_id="s-1\x00")), "event_id must not contain NUL"),
+        (orjson.dumps(event("news", companies=["A\x00"])), "companies must be a list of"),
         (orjson.dumps(event("shipment", origin_country="China")), "origin_country must be an ISO"),
         (orjson.dumps(event("shipment", destination_country="jp")), "destination_country must"),
         (

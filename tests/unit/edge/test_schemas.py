@@ -35,6 +35,7 @@ EXAMPLES: list[dict[str, Any]] = [
     event("shipment", origin_country="cn"),
     event("shipment", company=""),
     event("shipment", company=None),
+    event("shipment", company="Hoshino\x00"),
     event("shipment", event_id="x" * 129),
     event("shipment", event_time="2026-01-08T09:30:00"),
     event("shipment", value_usd="12"),
