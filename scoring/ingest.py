@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,7 @@ from scoring.hashing import mix, stable_hash
 from scoring.params import ScoringParams
 from scoring.results import Rejections
 from scoring.validate import (
+    Reasons,
     check_licences,
     check_profile_shares,
     check_profiles,
@@ -38,6 +40,7 @@ __all__ = ["Admitted", "admit", "deduplicate"]
 
 Rows = NDArray[np.intp]
 Hashes = NDArray[np.uint64]
+R = TypeVar("R", Shipments, LicenceDecisions, PolicySignals, Profiles, ProfileShares)
 MaterialIds = Callable[[NDArray[np.str_]], tuple[Rows, NDArray[np.bool_]]]
 
 
@@ -67,17 +70,15 @@ class Admitted:
 
 
 def _spread(
-    reason: NDArray[np.str_],
-    event: Hashes,
-    source_reason: NDArray[np.str_],
-    source_event: Hashes,
-    message: str,
+    reasons: Reasons, event: Hashes, source: Reasons, source_event: Hashes, message: str
 ) -> None:
-    """Give ``message`` to valid rows whose event has an invalid row in the source."""
-    bad = np.unique(source_event[source_reason != ""])
-    if len(bad):
-        hit = np.isin(event, bad) & (reason == "")
-        reason[hit] = message
+    """Fail rows whose event has a refused row in ``source`` (whole-event rejection)."""
+    if source.bad.any():
+        reasons.fail(np.isin(event, np.unique(source_event[source.bad])), message)
+
+
+def _take(record: R, ok: NDArray[np.bool_]) -> R:
+    return record if ok.all() else record.take(ok)
 
 
 def admit(
@@ -107,39 +108,41 @@ def admit(
     p_id, ps_id = stable_hash(p.event_id), stable_hash(ps.event_id)
     _spread(p_reason, p_id, ps_reason, ps_id, "invalid origin_shares row (share or country)")
     _spread(ps_reason, ps_id, p_reason, p_id, "its profile event is invalid")
-    orphan = ~np.isin(ps_id, p_id) & (ps_reason == "")
-    ps_reason[orphan] = "origin_shares row without its profile row"
+    if len(ps):
+        ps_reason.fail(~np.isin(ps_id, p_id), "origin_shares row without its profile row")
 
     kinds = ("shipment", "licence_decision", "news", "profile", "profile_share")
     ids = (s.event_id, d.event_id, n.event_id, p.event_id, ps.event_id)
     times_by_kind = (s.time_s, d.time_s, n.time_s, p.time_s, ps.time_s)
     reasons = (s_reason, d_reason, n_reason, p_reason, ps_reason)
-    bad = [np.flatnonzero(r != "") for r in reasons]
+    bad = [np.flatnonzero(r.bad) for r in reasons]
     rejected = Rejections(
         kind=np.concatenate([np.full(len(b), k) for k, b in zip(kinds, bad, strict=True)]).astype(
             str
         ),
         index=np.concatenate(bad).astype(np.intp),
         event_id=np.concatenate([e[b] for e, b in zip(ids, bad, strict=True)]).astype(str),
-        reason=np.concatenate([r[b] for r, b in zip(reasons, bad, strict=True)]).astype(str),
+        reason=np.concatenate([r.reasons(b) for r, b in zip(reasons, bad, strict=True)]).astype(
+            str
+        ),
     )
-    ok = [r == "" for r in reasons]
+    ok = [r.ok for r in reasons]
     times = np.concatenate([t[k] for t, k in zip(times_by_kind, ok, strict=True)])
     return Admitted(
-        shipments=s.take(ok[0]),
+        shipments=_take(s, ok[0]),
         shipment_material=s_mat[ok[0]],
         shipment_id=stable_hash(s.event_id[ok[0]]),
-        licences=d.take(ok[1]),
+        licences=_take(d, ok[1]),
         licence_material=d_mat[ok[1]],
         licence_id=stable_hash(d.event_id[ok[1]]),
-        signals=n.take(ok[2]),
+        signals=_take(n, ok[2]),
         signal_material=n_mat[ok[2]],
         signal_id=mix(n_event[ok[2]], n.part[ok[2]]),
         signal_event=n_event[ok[2]],
-        profiles=p.take(ok[3]),
+        profiles=_take(p, ok[3]),
         profile_material=p_mat[ok[3]],
         profile_id=p_id[ok[3]],
-        shares=ps.take(ok[4]),
+        shares=_take(ps, ok[4]),
         share_material=ps_mat[ok[4]],
         rejected=rejected,
         latest_s=float(times.max()) if len(times) else math.nan,
@@ -171,17 +174,17 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
     other_new = int(f_s.sum() + f_d.sum() + f_p.sum())
     return replace(
         a,
-        shipments=a.shipments.take(f_s),
+        shipments=_take(a.shipments, f_s),
         shipment_material=a.shipment_material[f_s],
         shipment_id=a.shipment_id[f_s],
-        licences=a.licences.take(f_d),
+        licences=_take(a.licences, f_d),
         licence_material=a.licence_material[f_d],
         licence_id=a.licence_id[f_d],
-        signals=a.signals.take(f_n),
+        signals=_take(a.signals, f_n),
         signal_material=a.signal_material[f_n],
         signal_id=a.signal_id[f_n],
         signal_event=a.signal_event[f_n],
-        profiles=a.profiles.take(f_p),
+        profiles=_take(a.profiles, f_p),
         profile_material=a.profile_material[f_p],
         profile_id=a.profile_id[f_p],
         applied=other_new + news_new,

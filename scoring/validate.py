@@ -1,10 +1,12 @@
 """Validation of column values: every refused row gets a short human-readable reason.
 
-Each ``check_*`` function returns a reason per row (``""`` for a valid row); the first
-failing rule names the reason. Rules compare whole columns at once.
+Each ``check_*`` function returns the :class:`Reasons` of a record: which rows failed and,
+for those only, the first failing rule's message. Rules compare whole columns at once.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,28 +25,47 @@ __all__ = [
 ]
 
 _REASON_DTYPE = "<U160"
+Message = str | Callable[[NDArray[np.intp]], NDArray[np.str_]]
 
 
 class Reasons:
-    """Accumulates the first failing reason of each row.
+    """The failed rules of each row; reason strings are built for refused rows only.
 
     Examples
     --------
     >>> r = Reasons(3)
     >>> r.fail(np.array([False, True, True]), "first")
     >>> r.fail(np.array([True, True, False]), "second")
-    >>> r.reason.tolist()
-    ['second', 'first', 'first']
+    >>> r.bad.tolist(), r.reasons(np.flatnonzero(r.bad)).tolist()
+    ([True, True, True], ['second', 'first', 'first'])
     """
 
-    __slots__ = ("reason",)
+    __slots__ = ("bad", "rules")
 
     def __init__(self, n: int) -> None:
-        self.reason = np.full(n, "", dtype=_REASON_DTYPE)
+        self.bad = np.zeros(n, dtype=np.bool_)
+        self.rules: list[tuple[NDArray[np.bool_], Message]] = []
 
-    def fail(self, mask: NDArray[np.bool_], message: str | NDArray[np.str_]) -> None:
-        """Give ``message`` to rows in ``mask`` that have no reason yet."""
-        np.copyto(self.reason, message, where=mask & (self.reason == ""))
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        """Rows that passed every rule."""
+        return ~self.bad
+
+    def fail(self, mask: NDArray[np.bool_], message: Message) -> None:
+        """Rows in ``mask`` fail with ``message`` (a string, or a function of row indices
+        returning one string per row) unless an earlier rule already failed them."""
+        if mask.any():
+            self.rules.append((mask, message))
+            self.bad |= mask
+
+    def reasons(self, index: NDArray[np.intp]) -> NDArray[np.str_]:
+        """The first failing rule's message for each row in ``index``."""
+        out = np.full(len(index), "", dtype=_REASON_DTYPE)
+        for mask, message in self.rules:
+            hit = mask[index] & (out == "")
+            if hit.any():
+                out[hit] = message if isinstance(message, str) else message(index[hit])
+        return out
 
     def common(
         self,
@@ -90,14 +111,19 @@ class Reasons:
         self.fail((values < 0) | (values >= n_codes), f"unknown {field} code")
 
 
-def _quoted(prefix: str, values: NDArray[np.str_]) -> NDArray[np.str_]:
-    shown = np.asarray(values).astype("<U40")
-    return np.strings.add(np.strings.add(prefix + "'", shown), "'")
+def _quoted(
+    prefix: str, values: NDArray[np.str_]
+) -> Callable[[NDArray[np.intp]], NDArray[np.str_]]:
+    def message(index: NDArray[np.intp]) -> NDArray[np.str_]:
+        shown = np.asarray(values[index]).astype("<U40")
+        return np.strings.add(np.strings.add(prefix + "'", shown), "'")
+
+    return message
 
 
 def check_shipments(
     s: Shipments, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
-) -> NDArray[np.str_]:
+) -> Reasons:
     """Reasons for ``shipment`` rows; ``known`` marks catalogue materials."""
     r = Reasons(len(s))
     r.common(s.event_id, s.time_s, params, now_s)
@@ -107,12 +133,12 @@ def check_shipments(
     r.country("destination_country", s.destination, required=True)
     r.quantity("quantity_kg", s.quantity_kg, optional=False)
     r.code("status", s.status, 5)
-    return r.reason
+    return r
 
 
 def check_licences(
     d: LicenceDecisions, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
-) -> NDArray[np.str_]:
+) -> Reasons:
     """Reasons for ``licence_decision`` rows."""
     r = Reasons(len(d))
     r.common(d.event_id, d.time_s, params, now_s)
@@ -123,12 +149,12 @@ def check_licences(
     r.company(d.company, params, required=False)
     r.quantity("quantity_kg", d.quantity_kg, optional=True)
     r.quantity("processing_days", d.processing_days, optional=True)
-    return r.reason
+    return r
 
 
 def check_signals(
     p: PolicySignals, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
-) -> NDArray[np.str_]:
+) -> Reasons:
     """Reasons for exploded ``news`` rows (``material == ""`` means every material)."""
     r = Reasons(len(p))
     r.common(p.event_id, p.time_s, params, now_s)
@@ -141,12 +167,12 @@ def check_signals(
     r.code("category", p.category, 6)
     bad = ~(np.isfinite(p.severity) & (p.severity >= 0) & (p.severity <= 1))
     r.fail(bad, "severity must be in [0, 1]")
-    return r.reason
+    return r
 
 
 def check_profiles(
     p: Profiles, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
-) -> NDArray[np.str_]:
+) -> Reasons:
     """Reasons for ``profile`` rows."""
     r = Reasons(len(p))
     r.common(p.event_id, p.time_s, params, now_s)
@@ -155,12 +181,12 @@ def check_profiles(
     r.country("home_country", p.home_country, required=False)
     r.quantity("annual_demand_kg", p.annual_demand_kg, optional=True)
     r.quantity("inventory_days", p.inventory_days, optional=True)
-    return r.reason
+    return r
 
 
 def check_profile_shares(
     p: ProfileShares, known: NDArray[np.bool_], params: ScoringParams, now_s: float | None
-) -> NDArray[np.str_]:
+) -> Reasons:
     """Reasons for ``profile.origin_shares`` rows."""
     r = Reasons(len(p))
     r.common(p.event_id, p.time_s, params, now_s)
@@ -169,4 +195,4 @@ def check_profile_shares(
     r.country("origin_shares country", p.country, required=True)
     bad = ~(np.isfinite(p.share) & (p.share >= 0) & (p.share <= 1))
     r.fail(bad, "origin share must be in [0, 1]")
-    return r.reason
+    return r
