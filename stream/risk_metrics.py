@@ -34,6 +34,8 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import Collector
 
+from scoring.results import LEVELS as SCORE_LEVELS
+
 __all__ = [
     "AT_RISK_LEVELS",
     "LEVELS",
@@ -42,8 +44,8 @@ __all__ = [
     "RiskView",
 ]
 
-LEVELS: Final = ("low", "moderate", "elevated", "high", "critical")
-"""Risk levels, indexed by :attr:`RiskView.level`."""
+LEVELS: Final = SCORE_LEVELS
+"""Risk levels, indexed by :attr:`RiskView.level` (the scoring core's, in its order)."""
 
 AT_RISK_LEVELS: Final = ("high", "critical")
 """Levels broken down by material and destination in ``supplyrisk_keys_at_risk``."""
