@@ -43,6 +43,13 @@ FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def _sorted_unique(rows: NDArray[np.intp]) -> NDArray[np.intp]:
+    rows = np.sort(rows.astype(np.intp))
+    keep = np.ones(len(rows), dtype=np.bool_)
+    keep[1:] = rows[1:] != rows[:-1]
+    return rows[keep]
+
+
 def half_lives(params: ScoringParams) -> dict[str, float]:
     """Half-life in seconds of each decay family.
 
@@ -152,7 +159,7 @@ class Engine:
         wide = d.company == ""
         destination, _ = country_codes(d.destination[wide])
         exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
-        changed = np.union1d(np.concatenate(touched), exposed).astype(np.intp)
+        changed = _sorted_unique(np.concatenate([*touched, exposed]))
         return ApplyResult(changed, fresh.rejected, fresh.applied, fresh.duplicates)
 
     # -- scores ------------------------------------------------------------------------

@@ -141,27 +141,20 @@ class State:
         ids = self.company_index.find(codes)
         new = ids < 0
         if new.any():
-            new_codes, first = np.unique(codes[new], return_index=True)
+            new_codes, first, inverse = np.unique(
+                codes[new], return_index=True, return_inverse=True
+            )
             start = len(self.company_names)
             self.company_names.extend(names[new][first].tolist())
             rows = np.arange(start, start + len(new_codes))
             self.company_index.insert(new_codes, rows)
-            ids = self.company_index.find(codes)
+            ids[new] = rows[inverse]
         return ids
 
     def key_rows(self, company: NDArray[np.intp], material: NDArray[np.intp]) -> NDArray[np.intp]:
         """Key row of each (company id, material id), creating keys on first sight."""
-        codes = key_codes(company, material)
-        rows = self.key_index.find(codes)
-        new = rows < 0
-        if new.any():
-            new_codes, first = np.unique(codes[new], return_index=True)
-            created = self.keys.append(len(new_codes))
-            self.keys["company"][created] = company[new][first]
-            self.keys["material"][created] = material[new][first]
-            self.key_index.insert(new_codes, created)
-            rows = self.key_index.find(codes)
-        return rows
+        fields = {"company": company, "material": material}
+        return self._rows(self.keys, self.key_index, key_codes(company, material), fields)
 
     # -- lanes and cells ---------------------------------------------------------------
 
@@ -172,12 +165,14 @@ class State:
         rows = index.find(codes)
         new = rows < 0
         if new.any():
-            new_codes, first = np.unique(codes[new], return_index=True)
+            new_codes, first, inverse = np.unique(
+                codes[new], return_index=True, return_inverse=True
+            )
             created = table.append(len(new_codes))
             for name, values in fields.items():
                 table[name][created] = np.asarray(values)[new][first]
             index.insert(new_codes, created)
-            rows = index.find(codes)
+            rows[new] = created[inverse]
         return rows
 
     def lane_rows(self, key: NDArray[np.intp], origin: NDArray[np.int16]) -> NDArray[np.intp]:
