@@ -21,7 +21,7 @@ that updates them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -107,6 +107,67 @@ class RiskView:
             material_codes=material_codes,
             destination_codes=destination_codes,
         )
+
+    @classmethod
+    def from_labels(
+        cls,
+        score: NDArray[np.float64],
+        level: NDArray[np.int8],
+        material: NDArray[np.str_],
+        destination: NDArray[np.str_],
+    ) -> RiskView:
+        """A view from per-key code strings (the code tables are their sorted distinct values).
+
+        ``np.unique`` over strings costs a sort: fine for thousands of keys; at a million,
+        pass the engine's integer indices to the constructor instead.
+        """
+        materials, material_index = np.unique(material, return_inverse=True)
+        destinations, destination_index = np.unique(destination, return_inverse=True)
+        return cls(
+            score=score,
+            level=level,
+            material=material_index.astype(np.int32).reshape(-1),
+            destination=destination_index.astype(np.int32).reshape(-1),
+            material_codes=tuple(str(c) for c in materials),
+            destination_codes=tuple(str(c) for c in destinations),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[RiskView]) -> RiskView:
+        """The keys of ``parts`` (e.g. one view per partition) in one view.
+
+        Code tables are merged in order of first appearance and each part's indices are
+        remapped with one lookup, so parts may have different tables.
+        """
+        material_codes = _merged(p.material_codes for p in parts)
+        destination_codes = _merged(p.destination_codes for p in parts)
+        if not parts:
+            return cls.empty()
+        material_at = {code: i for i, code in enumerate(material_codes)}
+        destination_at = {code: i for i, code in enumerate(destination_codes)}
+        return cls(
+            score=np.concatenate([p.score for p in parts]),
+            level=np.concatenate([p.level for p in parts]),
+            material=np.concatenate(
+                [_remap(p.material, p.material_codes, material_at) for p in parts]
+            ),
+            destination=np.concatenate(
+                [_remap(p.destination, p.destination_codes, destination_at) for p in parts]
+            ),
+            material_codes=material_codes,
+            destination_codes=destination_codes,
+        )
+
+
+def _merged(tables: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code for table in tables for code in table))
+
+
+def _remap(
+    index: NDArray[np.int32], codes: tuple[str, ...], position: dict[str, int]
+) -> NDArray[np.int32]:
+    lookup = np.array([position[c] for c in codes], dtype=np.int32)
+    return lookup[index] if len(codes) else index
 
 
 def _check_index(name: str, column: NDArray[np.integer], size: int) -> None:

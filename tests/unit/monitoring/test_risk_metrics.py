@@ -168,3 +168,47 @@ def test_inconsistent_views_are_refused(field: str, value: np.ndarray, message: 
     columns[field] = value
     with pytest.raises(ValueError, match=message):
         RiskView(**columns, material_codes=MATERIALS, destination_codes=DESTINATIONS)
+
+
+def labelled(rows: list[tuple[float, int, str, str]]) -> RiskView:
+    return RiskView.from_labels(
+        score=np.array([r[0] for r in rows], dtype=np.float64),
+        level=np.array([r[1] for r in rows], dtype=np.int8),
+        material=np.array([r[2] for r in rows], dtype=np.str_),
+        destination=np.array([r[3] for r in rows], dtype=np.str_),
+    )
+
+
+labelled_rows = st.lists(
+    st.tuples(
+        st.floats(0, 100),
+        st.integers(0, len(LEVELS) - 1),
+        st.sampled_from(["DY", "TB", "GA"]),
+        st.sampled_from(["JP", "US"]),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(labelled_rows, labelled_rows)
+def test_concatenated_parts_scrape_like_the_whole(
+    first: list[tuple[float, int, str, str]], second: list[tuple[float, int, str, str]]
+) -> None:
+    # Each part has its own code tables (only the codes it uses, in its own order).
+    whole = RiskView.concat([labelled(first), labelled(second)])
+    assert len(whole) == len(first) + len(second)
+    assert scrape(whole) == scrape(labelled(first + second))
+
+
+def test_from_labels_matches_explicit_indices() -> None:
+    rows = [(95.0, 4, 0, 0), (70.0, 3, 1, 0), (10.0, 0, 3, 2)]
+    explicit = make_view(rows)
+    by_label = labelled([(s, lv, MATERIALS[m], DESTINATIONS[d]) for s, lv, m, d in rows])
+    assert by_label.material_codes == ("DY", "GA", "TB")  # sorted, only those used
+    assert scrape(by_label) == scrape(explicit)
+
+
+def test_concat_of_nothing_is_empty() -> None:
+    assert len(RiskView.concat([])) == 0
+    assert len(RiskView.concat([RiskView.empty(("DY",)), labelled([])])) == 0
