@@ -399,3 +399,11 @@ def test_dockerignore_keeps_the_context_small() -> None:
     assert "*" in lines, "the context is an allow-list"
     for needed in ("pyproject.toml", "scoring/", "stream/", "config/"):
         assert f"!{needed}" in lines
+
+
+def test_sample_limit_covers_the_worst_case_catalogue() -> None:
+    materials = len((ROOT / "config" / "materials.csv").read_text().strip().splitlines()) - 1
+    countries = len((ROOT / "config" / "wgi.csv").read_text().strip().splitlines()) - 1
+    worst = 2 * materials * countries + 2 * materials + 1000  # + service and process series
+    limit = one(render("prod"), "ServiceMonitor")["spec"]["sampleLimit"]
+    assert worst <= limit, f"sampleLimit {limit} < worst case {worst}"
