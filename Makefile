@@ -20,10 +20,10 @@ run: $(STAMP)
 
 ## Everything: unit tests, then integration tests against a real broker and Prometheus.
 test: $(STAMP) tools
-	$(BIN)/pytest tests scoring
+	$(BIN)/pytest tests scoring stream
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit scoring
+	$(BIN)/pytest tests/unit scoring stream
 
 integration: $(STAMP) tools
 	$(BIN)/pytest tests/integration
