@@ -26,31 +26,45 @@ from scoring.params import ScoringParams
 from scoring.state import ANY_COMPANY, ANY_COUNTRY, ANY_MATERIAL, State
 
 __all__ = [
+    "advance_stamps",
     "apply_licences",
     "apply_profiles",
     "apply_shipments",
     "apply_signals",
     "denial_credit",
-    "latest_wins",
     "news_weights",
 ]
 
 Rows = NDArray[np.intp]
 
 
-def latest_wins(key: Rows, time_s: NDArray[np.float64], tie: NDArray[np.uint64]) -> Rows:
-    """Index of the winning row per distinct key: latest time, then largest tie hash.
+def advance_stamps(
+    stamp_time: NDArray[np.float64],
+    stamp_tie: NDArray[np.uint64],
+    key: Rows,
+    time_s: NDArray[np.float64],
+    tie: NDArray[np.uint64],
+) -> NDArray[np.bool_]:
+    """Last-writer-wins by (time, tie) without sorting: move each key's stamp to the
+    largest (time, tie) among its current stamp and the rows; returns the rows that hold
+    their key's stamp afterwards and are newer than the stamp before (the winners).
 
     Examples
     --------
-    >>> latest_wins(np.array([7, 7, 3]), np.array([2.0, 2.0, 1.0]), np.array([5, 9, 1], np.uint64))
-    array([2, 1])
+    >>> t, h = np.array([-np.inf, 5.0]), np.array([0, 9], dtype=np.uint64)
+    >>> win = advance_stamps(t, h, np.array([0, 0, 1, 1]), np.array([1.0, 2.0, 5.0, 4.0]),
+    ...                      np.array([7, 3, 4, 8], dtype=np.uint64))
+    >>> win.tolist(), t.tolist(), h.tolist()
+    ([False, True, False, False], [2.0, 5.0], [3, 9])
     """
-    order = np.lexsort((tie, time_s, key))
-    ordered = key[order]
-    last = np.ones(len(order), dtype=np.bool_)
-    last[:-1] = ordered[1:] != ordered[:-1]
-    return np.asarray(order[last], dtype=np.intp)
+    old_time, old_tie = stamp_time[key], stamp_tie[key]
+    np.maximum.at(stamp_time, key, time_s)
+    new_time = stamp_time[key]
+    stamp_tie[key[new_time > old_time]] = 0
+    candidate = time_s == new_time
+    np.maximum.at(stamp_tie, key[candidate], tie[candidate])
+    holds = candidate & (tie == stamp_tie[key])
+    return np.asarray(holds & ((time_s > old_time) | (tie > old_tie)), dtype=np.bool_)
 
 
 def _update_destination(
@@ -59,15 +73,9 @@ def _update_destination(
     """Last-writer-wins destination of keys from their shipments and licence decisions."""
     if len(key) == 0:
         return
-    win = latest_wins(key, time_s, tie)
-    k, t, h = key[win], time_s[win], tie[win]
     keys = state.keys
-    old_t, old_h = keys["destination_time"][k], keys["destination_tie"][k]
-    newer = (t > old_t) | ((t == old_t) & (h > old_h))
-    k = k[newer]
-    keys["destination"][k] = dest[win][newer]
-    keys["destination_time"][k] = t[newer]
-    keys["destination_tie"][k] = h[newer]
+    win = advance_stamps(keys["destination_time"], keys["destination_tie"], key, time_s, tie)
+    keys["destination"][key[win]] = dest[win]
 
 
 def apply_shipments(
@@ -229,17 +237,13 @@ def apply_profiles(
     keys = state.keys
     np.add.at(keys["events"], key, 1)
     tie = stable_hash(p.event_id)
-    win = latest_wins(key, p.time_s, tie)
-    k, t, h = key[win], p.time_s[win], tie[win]
-    newer = (t > keys["profile_time"][k]) | (
-        (t == keys["profile_time"][k]) & (h > keys["profile_tie"][k])
+    win = np.flatnonzero(
+        advance_stamps(keys["profile_time"], keys["profile_tie"], key, p.time_s, tie)
     )
-    win, k = win[newer], k[newer]
+    k = key[win]
     home, _ = country_codes(p.home_country)
     keys["home"][k] = home[win]
     keys["inventory_days"][k] = p.inventory_days[win]
-    keys["profile_time"][k] = p.time_s[win]
-    keys["profile_tie"][k] = tie[win]
     if len(k):
         replaced = np.zeros(len(keys), dtype=np.bool_)
         replaced[k] = True
