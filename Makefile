@@ -22,7 +22,7 @@ run: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/pytest tests scoring stream
 
-unit: $(STAMP)
+unit: $(STAMP) tools
 	$(BIN)/pytest tests/unit scoring stream
 
 integration: $(STAMP) tools

@@ -126,6 +126,9 @@ class Settings:
     topics: TopicSettings
     worker: WorkerSettings
     local_kafka: LocalKafkaSettings
+    # Where the reference data and scoring parameters are read from (None: the packaged
+    # config/ directory); SUPPLYRISK_CONFIG_DIR, e.g. a mounted ConfigMap.
+    config_dir: Path | None = None
 
 
 class _Reader:
@@ -221,6 +224,10 @@ def load_settings(
 ) -> Settings:
     """All service settings, from ``service.toml`` overridden by the environment."""
     env = os.environ if environ is None else environ
+    if config_dir is None and env.get("SUPPLYRISK_CONFIG_DIR"):
+        config_dir = Path(env["SUPPLYRISK_CONFIG_DIR"])
+        if not config_dir.is_dir():
+            raise SettingsError(f"SUPPLYRISK_CONFIG_DIR: no such directory: {config_dir}")
     defaults = _defaults(config_dir)
     kafka = _Reader(defaults["kafka"], env)
     topics = _Reader(defaults["topics"], env)
@@ -277,6 +284,7 @@ def load_settings(
             ),
         ),
         local_kafka=_local_kafka(defaults["local_kafka"], env),
+        config_dir=config_dir,
     )
     if settings.kafka.sasl_mechanism and not settings.kafka.security_protocol.startswith("SASL"):
         raise SettingsError(

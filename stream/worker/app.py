@@ -57,7 +57,9 @@ def _credentials(kafka: KafkaSettings) -> Any:
 def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistry) -> Worker:
     """A worker app for ``bootstrap`` (``host:port[,host:port]``) and its runtime."""
     worker, topics, kafka = settings.worker, settings.topics, settings.kafka
-    catalogue, params = load_catalogue(), load_scoring_params()
+    catalogue = load_catalogue(settings.config_dir)
+    params = load_scoring_params(settings.config_dir)
+    decoder = EventDecoder(load_lexicon(settings.config_dir))
     metrics = Metrics.create(registry)
     (worker.data_dir / worker.app_id).mkdir(parents=True, exist_ok=True)
     app = BatchApp(
@@ -88,9 +90,7 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         settings,
         catalogue=catalogue,
         params=params,
-        scorer=Scorer(
-            EventDecoder(load_lexicon()), topics, worker, params.level_thresholds, time.time
-        ),
+        scorer=Scorer(decoder, topics, worker, params.level_thresholds, time.time),
         metrics=metrics,
         store=StateStore(topics.state, bootstrap, client_options),
         broadcast=BroadcastReader((topics.licence_decisions, topics.news), bootstrap,

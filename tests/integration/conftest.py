@@ -19,6 +19,9 @@ from stream.localkafka import LocalKafka
 
 pytestmark = pytest.mark.integration
 
+# Apps run as worker processes by the tests; importing them needs their environment.
+collect_ignore = ["apps"]
+
 TopicFactory = Callable[..., Awaitable[str]]
 
 

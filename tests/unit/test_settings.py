@@ -84,3 +84,13 @@ def test_local_kafka_port_from_environment(tmp_path: Path) -> None:
     )
     assert local.port == 19999
     assert local.cache_dir == tmp_path
+
+
+def test_config_dir_from_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "service.toml").write_bytes(
+        (Path(__file__).parents[2] / "config" / "service.toml").read_bytes()
+    )
+    settings = load_settings({"SUPPLYRISK_CONFIG_DIR": str(tmp_path)})
+    assert settings.config_dir == tmp_path
+    with pytest.raises(SettingsError, match="SUPPLYRISK_CONFIG_DIR"):
+        load_settings({"SUPPLYRISK_CONFIG_DIR": str(tmp_path / "missing")})
