@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from scoring.catalogue import Catalogue
 from scoring.decay import Anchors
 from scoring.hashing import N_COUNTRIES, country_codes
-from scoring.index import CodeIndex
+from scoring.index import CodeIndex, HashIndex
 from scoring.params import ScoringParams
 from scoring.risk import criticality_prior, hhi_wgi, supply_risk
 from scoring.state import (
@@ -28,6 +28,8 @@ from scoring.state import (
 )
 
 __all__ = ["Reference", "components"]
+
+Index = CodeIndex | HashIndex
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -78,7 +80,7 @@ def _sum_by(group: Rows, values: Floats, n: int) -> Floats:
     return np.asarray(np.bincount(group, weights=values, minlength=n), dtype=np.float64)
 
 
-def _gather(index: CodeIndex, values: Floats, codes: NDArray[np.int64]) -> Floats:
+def _gather(index: Index, values: Floats, codes: NDArray[np.int64]) -> Floats:
     if len(values) == 0:
         return np.zeros(len(codes), dtype=np.float64)
     rows = index.find(codes)
@@ -262,9 +264,7 @@ def _policy(state: State, anchors: Anchors, k: _Keys, as_of_s: float) -> Floats:
     agg.load(agg_keys, np.arange(len(agg_keys), dtype=np.int32))
     agg_net = _sum_by(inverse, net, len(agg_keys))
 
-    def matched(
-        actor: NDArray[np.int64], at: Rows | slice, idx: CodeIndex, values: Floats
-    ) -> Floats:
+    def matched(actor: NDArray[np.int64], at: Rows | slice, idx: Index, values: Floats) -> Floats:
         total = np.zeros(len(actor), dtype=np.float64)
         for p in patterns:
             m = np.full(len(actor), ANY_MATERIAL) if p & 4 else k.material[at]

@@ -11,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["N_COUNTRIES", "country_codes", "mix", "stable_hash", "string_lengths"]
+__all__ = [
+    "N_COUNTRIES",
+    "avalanche",
+    "country_codes",
+    "mix",
+    "stable_hash",
+    "string_lengths",
+]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -80,6 +87,18 @@ def stable_hash(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
         else:
             np.copyto(h, step, where=word != 0)
     return _finalise(h)
+
+
+def avalanche(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """SplitMix64 finaliser: spreads structured 64-bit codes over the whole range.
+
+    Examples
+    --------
+    >>> a = avalanche(np.array([1, 2], dtype=np.uint64))
+    >>> bool(a[0] != a[1]) and bool((a > 2**32).all())
+    True
+    """
+    return _finalise(np.asarray(h, dtype=np.uint64))
 
 
 def mix(h: NDArray[np.uint64], value: NDArray[np.integer]) -> NDArray[np.uint64]:

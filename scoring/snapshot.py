@@ -36,12 +36,12 @@ def write_snapshot(
     arrays: dict[str, NDArray[Any]] = {"format_version": np.array(FORMAT_VERSION)}
     for name, (table, index) in state.tables().items():
         arrays |= table.to_arrays(f"{name}.")
-        arrays[f"{name}.index_codes"] = index.codes
-        arrays[f"{name}.index_rows"] = index.rows
+        arrays[f"{name}.index_codes"], arrays[f"{name}.index_rows"] = index.entries()
     names = state.company_names
     arrays["companies.names"] = np.array(names, dtype=str) if names else np.empty(0, "<U1")
-    arrays["companies.index_codes"] = state.company_index.codes
-    arrays["companies.index_rows"] = state.company_index.rows
+    company_codes, company_rows = state.company_index.entries()
+    arrays["companies.index_codes"] = company_codes
+    arrays["companies.index_rows"] = company_rows
     arrays["anchors.names"] = np.array(list(anchors.anchor))
     arrays["anchors.values"] = np.array(list(anchors.anchor.values()), dtype=np.float64)
     arrays["anchors.half_lives"] = np.array(list(anchors.half_life_s.values()), dtype=np.float64)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scoring.hashing import N_COUNTRIES
-from scoring.index import CodeIndex, Columns
+from scoring.index import Columns, HashIndex
 
 __all__ = [
     "ANY_COMPANY",
@@ -74,7 +74,7 @@ class State:
     """All tables of the engine (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.company_index = CodeIndex()
+        self.company_index = HashIndex()
         self.company_names: list[str] = []
         self.keys = Columns(
             {
@@ -93,7 +93,7 @@ class State:
                 "profile_tie": (np.uint64, 0),
             }
         )
-        self.key_index = CodeIndex()
+        self.key_index = HashIndex()
         self.lanes = Columns(
             {
                 "key": (np.int32, -1),
@@ -102,7 +102,7 @@ class State:
                 "declared": (np.float64, 0.0),
             }
         )
-        self.lane_index = CodeIndex()
+        self.lane_index = HashIndex()
         self.company_licences = Columns(
             {
                 "key": (np.int32, -1),
@@ -111,7 +111,7 @@ class State:
                 "decisions": (np.float64, 0.0),
             }
         )
-        self.company_licence_index = CodeIndex()
+        self.company_licence_index = HashIndex()
         self.licence_cells = Columns(
             {
                 "exporter": (np.int16, -1),
@@ -121,7 +121,7 @@ class State:
                 "decisions": (np.float64, 0.0),
             }
         )
-        self.licence_cell_index = CodeIndex()
+        self.licence_cell_index = HashIndex()
         self.policy_cells = Columns(
             {
                 "actor": (np.int16, -1),
@@ -131,7 +131,7 @@ class State:
                 "net": (np.float64, 0.0),
             }
         )
-        self.policy_cell_index = CodeIndex()
+        self.policy_cell_index = HashIndex()
 
     # -- companies and keys -------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class State:
 
     @staticmethod
     def _rows(
-        table: Columns, index: CodeIndex, codes: NDArray[np.int64], fields: dict[str, Any]
+        table: Columns, index: HashIndex, codes: NDArray[np.int64], fields: dict[str, Any]
     ) -> NDArray[np.intp]:
         rows = index.find(codes)
         new = rows < 0
@@ -213,7 +213,7 @@ class State:
 
     # -- snapshots and size ------------------------------------------------------------
 
-    def tables(self) -> dict[str, tuple[Columns, CodeIndex]]:
+    def tables(self) -> dict[str, tuple[Columns, HashIndex]]:
         """Every table with its index, by snapshot prefix."""
         return {
             "keys": (self.keys, self.key_index),
