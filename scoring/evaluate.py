@@ -81,10 +81,18 @@ def _sum_by(group: Rows, values: Floats, n: int) -> Floats:
 
 
 def _gather(index: Index, values: Floats, codes: NDArray[np.int64]) -> Floats:
-    if len(values) == 0:
-        return np.zeros(len(codes), dtype=np.float64)
+    return _gather_many(index, (values,), codes)[0]
+
+
+def _gather_many(
+    index: Index, columns: tuple[Floats, ...], codes: NDArray[np.int64]
+) -> tuple[Floats, ...]:
+    """Values of each column at the rows of ``codes`` (0 where a code is absent)."""
+    if len(index) == 0:
+        return tuple(np.zeros(len(codes), dtype=np.float64) for _ in columns)
     rows = index.find(codes)
-    return np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0)
+    found, safe = rows >= 0, np.maximum(rows, 0)
+    return tuple(np.where(found, values[safe], 0.0) for values in columns)
 
 
 def _excess_denial_rate(denials: Floats, decisions: Floats, params: ScoringParams) -> Floats:
@@ -205,12 +213,14 @@ def _licence(
 
     cell = licence_cell_codes(k.origin, k.destination[k.at], k.material[k.at])
     firm = lane_codes(k.rows[k.at], k.origin)
-    denials = wc * _gather(cell_index, cells["denials"], cell) + wk * _gather(
-        firm_index, firms["denials"], firm
+    cell_denials, cell_decisions = _gather_many(
+        cell_index, (cells["denials"], cells["decisions"]), cell
     )
-    decisions = wc * _gather(cell_index, cells["decisions"], cell) + wk * _gather(
-        firm_index, firms["decisions"], firm
+    firm_denials, firm_decisions = _gather_many(
+        firm_index, (firms["denials"], firms["decisions"]), firm
     )
+    denials = wc * cell_denials + wk * firm_denials
+    decisions = wc * cell_decisions + wk * firm_decisions
     excess = _excess_denial_rate(denials * f, decisions * f, params)
     pressure = _sum_by(k.at, k.share * excess, n)
 
@@ -236,8 +246,11 @@ def _licence(
     at = k.position[firms["key"][lane]]
     exporter = firms["exporter"][lane].astype(np.int64)
     cell = licence_cell_codes(exporter, k.destination[at], k.material[at])
-    denials = wc * _gather(cell_index, cells["denials"], cell) + wk * firms["denials"][lane]
-    decisions = wc * _gather(cell_index, cells["decisions"], cell) + wk * firms["decisions"][lane]
+    cell_denials, cell_decisions = _gather_many(
+        cell_index, (cells["denials"], cells["decisions"]), cell
+    )
+    denials = wc * cell_denials + wk * firms["denials"][lane]
+    decisions = wc * cell_decisions + wk * firms["decisions"][lane]
     np.maximum.at(worst, at, _excess_denial_rate(denials * f, decisions * f, params))
     return np.where(unknown, worst, pressure)
 

@@ -80,7 +80,7 @@ class State:
             {
                 "company": (np.int32, -1),
                 "material": (np.int16, -1),
-                "events": (np.int64, 0),
+                "events": (np.int32, 0),
                 "inflow_short": (np.float64, 0.0),
                 "inflow_long": (np.float64, 0.0),
                 "disrupted_short": (np.float64, 0.0),
