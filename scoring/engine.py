@@ -159,7 +159,12 @@ class Engine:
         wide = d.company == ""
         destination, _ = country_codes(d.destination[wide])
         exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
-        changed = _sorted_unique(np.concatenate([*touched, exposed]))
+        if exposed is None:
+            changed = _sorted_unique(np.concatenate(touched))
+        else:
+            for rows in touched:
+                exposed[rows] = True
+            changed = np.flatnonzero(exposed)
         return ApplyResult(changed, fresh.rejected, fresh.applied, fresh.duplicates)
 
     # -- scores ------------------------------------------------------------------------

@@ -33,14 +33,14 @@ def exposed_keys(
     policy_cells: tuple[
         NDArray[np.integer], NDArray[np.integer], NDArray[np.integer], NDArray[np.integer]
     ],
-) -> NDArray[np.intp]:
-    """Key rows matching licence cells ``(destination, material)`` or policy cells
-    ``(actor, material, target, company)`` (wildcards allowed), sorted."""
+) -> NDArray[np.bool_] | None:
+    """Mask of the keys matching licence cells ``(destination, material)`` or policy cells
+    ``(actor, material, target, company)`` (wildcards allowed); None when there are none."""
     lic_destination, lic_material = licence_cells
     _, material, target, company = policy_cells
     n = len(state.keys)
     if n == 0 or len(lic_material) + len(material) == 0:
-        return np.empty(0, dtype=np.intp)
+        return None
     pair = np.zeros((ANY_MATERIAL + 1, NO_COUNTRY + 1), dtype=np.bool_)
     pair[lic_material, lic_destination] = True
     by_target = company == ANY_COMPANY
@@ -65,4 +65,4 @@ def exposed_keys(
         firms = np.zeros(len(state.company_names), dtype=np.bool_)
         firms[c[m == ANY_MATERIAL]] = True
         mask |= firms[keys["company"]]
-    return np.flatnonzero(mask)
+    return mask
