@@ -88,13 +88,18 @@ class PublishState:
         thresholds: tuple[float, ...],
         hysteresis: float,
     ) -> Transitions:
-        """The keys of ``rows`` whose level changed; records the new levels."""
+        """The keys of ``rows`` whose level changed; records the new levels.
+
+        A key's first level is a transition too, unless it is ``low``: a new key with
+        nothing to worry about is not news.
+        """
         self._grow(rows)
         previous = self._level[rows]
         level = levels_with_hysteresis(score, previous, thresholds, hysteresis)
         changed = level != previous
         self._level[rows[changed]] = level[changed]
-        return Transitions(rows[changed], level[changed], previous[changed])
+        alert = changed & ~((previous == _NO_LEVEL) & (level == 0))
+        return Transitions(rows[alert], level[alert], previous[alert])
 
     def last_published(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
         self._grow(rows)

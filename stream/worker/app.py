@@ -18,11 +18,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from config.loader import load_catalogue, load_lexicon, load_scoring_params
 from config.settings import KafkaSettings, Settings
 from stream.codec import encode
-from stream.deadletter import Outgoing
 from stream.events import EventDecoder
 from stream.metrics import Metrics
 from stream.worker.broadcast import BroadcastReader
 from stream.worker.faust_batch import BatchApp
+from stream.worker.output import OutputProducer
 from stream.worker.queries import one_score, top_scores
 from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
@@ -93,9 +93,11 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         scorer=Scorer(decoder, topics, worker, params.level_thresholds, time.time),
         metrics=metrics,
         store=StateStore(topics.state, bootstrap, client_options),
-        broadcast=BroadcastReader((topics.licence_decisions, topics.news), bootstrap,
-                                  client_options),
-    )  # fmt: skip
+        broadcast=BroadcastReader(
+            (topics.licence_decisions, topics.news), bootstrap, client_options
+        ),
+        output=OutputProducer(bootstrap, client_options),
+    )
     app.batch_sink = runtime
     _wire(app, runtime, settings)
     _routes(app, runtime, registry)
@@ -130,12 +132,10 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
     app.on_partitions_revoked.connect(revoked)
     app.task(broadcast)
 
-    async def send(record: Outgoing, partition: int | None) -> Any:
-        return await app.producer.send(
-            record.topic, record.key, record.value, partition, None, list(record.headers) or None
-        )
+    async def shutdown(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
+        await runtime.stop()
 
-    runtime.bind(send)
+    app.on_before_shutdown.connect(shutdown)
 
 
 def _routes(app: BatchApp, runtime: Runtime, registry: CollectorRegistry) -> None:

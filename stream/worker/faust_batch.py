@@ -86,16 +86,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 self._read_offset[tp] = message.offset
 
 
-class _IdempotentProducer(faust_aiokafka.Producer):
-    """Faust only turns idempotence on in exactly-once mode; we want it with at-least-once."""
-
-    def _settings_extra(self) -> Mapping[str, Any]:
-        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
-
-
 class _BatchTransport(faust_aiokafka.Transport):
     Consumer = BatchConsumer
-    Producer = _IdempotentProducer
 
 
 class BatchApp(faust.App):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,16 +31,14 @@ from stream.deadletter import Outgoing
 from stream.metrics import Metrics, dead_letter_reason
 from stream.worker.broadcast import BroadcastReader, position_key
 from stream.worker.faust_batch import BatchConsumer
+from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.scorer import BatchReport, Record, Scorer
 from stream.worker.state_store import StateStore
 
-__all__ = ["Runtime", "Send"]
+__all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
-
-# send(record, partition or None) -> an awaitable resolving when the broker acknowledged it
-Send = Callable[[Outgoing, int | None], Awaitable[Awaitable[Any]]]
 
 
 class Runtime:
@@ -56,6 +54,7 @@ class Runtime:
         metrics: Metrics,
         store: StateStore,
         broadcast: BroadcastReader,
+        output: OutputProducer,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -65,6 +64,7 @@ class Runtime:
         self._metrics = metrics
         self._store = store
         self._broadcast = broadcast
+        self._output = output
         self._clock = clock
         topics = settings.topics
         self.topics = frozenset((topics.shipments, topics.profiles))
@@ -72,13 +72,13 @@ class Runtime:
         self._applied: dict[str, int] = {}  # broadcast positions applied to every state
         self._broadcast_started = False
         self._lock = asyncio.Lock()
-        self._send: Send | None = None
         self._last_snapshot_s = time.monotonic()
         self.ready = False
 
-    def bind(self, send: Send) -> None:
-        """Set how records are produced (the app's producer, once it exists)."""
-        self._send = send
+    async def stop(self) -> None:
+        """Release the reader and the producer (after the consumer stopped)."""
+        await self._broadcast.stop()
+        await self._output.stop()
 
     # -- assignment ----------------------------------------------------------------------
 
@@ -186,11 +186,7 @@ class Runtime:
         return outgoing
 
     async def _send_all(self, outgoing: list[Outgoing]) -> None:
-        if not outgoing:
-            return
-        assert self._send is not None, "bind() first"  # noqa: S101 - programming error
-        acks = [await self._send(record, None) for record in outgoing]
-        await asyncio.gather(*acks)
+        await self._output.send_all(outgoing)
 
     def _record(self, report: BatchReport) -> None:
         m = self._metrics
@@ -249,15 +245,9 @@ class Runtime:
             data = state.to_bytes()  # one synchronous moment: state and offsets agree
             reflected = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
             state.changes = 0
-            await self._store.write(state.partition, data, self._send_state)
+            await self._store.write(state.partition, data, self._output)
             offsets |= reflected
         return offsets
-
-    async def _send_state(
-        self, topic: str, key: bytes, value: bytes, partition: int
-    ) -> Awaitable[Any]:
-        assert self._send is not None, "bind() first"  # noqa: S101
-        return await self._send(Outgoing(topic, key, value), partition)
 
     def _update_lag(self, consumer: BatchConsumer | None) -> None:
         if consumer is None:

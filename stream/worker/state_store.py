@@ -11,24 +11,21 @@ manifest does not point to.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from stream.codec import decode, encode
+from stream.deadletter import Outgoing
 from stream.errors import StreamError
+from stream.worker.output import OutputProducer
 
 __all__ = ["CHUNK_BYTES", "StateStore"]
 
 # Below the 1 MB default request and message limits of producers and brokers.
 CHUNK_BYTES = 512 * 1024
 _GENERATION_BYTES = 8
-
-# send(topic, key, value, partition) -> an awaitable that resolves when the broker acked
-Send = Callable[[str, bytes, bytes, int], Awaitable[Awaitable[Any]]]
 
 
 class StateStore:
@@ -40,25 +37,25 @@ class StateStore:
         self._client_options = client_options
         self._generation: dict[int, int] = {}
 
-    async def write(self, partition: int, data: bytes, send: Send) -> None:
+    async def write(self, partition: int, data: bytes, producer: OutputProducer) -> None:
         """Write a snapshot of ``partition``; returns once every record is acked."""
         generation = self._generation.get(partition, 0) + 1
         self._generation[partition] = generation
         slot = generation % 2
         prefix = generation.to_bytes(_GENERATION_BYTES, "big")
         chunks = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
-        acks = [
-            await send(self._topic, f"{slot}:{i}".encode(), prefix + chunk, partition)
-            for i, chunk in enumerate(chunks)
-        ]
-        await asyncio.gather(*acks)
+        await producer.send_all(
+            [Outgoing(self._topic, f"{slot}:{i}".encode(), prefix + chunk)
+             for i, chunk in enumerate(chunks)],
+            partition,
+        )  # fmt: skip
         manifest = {
             "generation": generation,
             "slot": slot,
             "chunks": len(chunks),
             "sha256": hashlib.sha256(data).hexdigest(),
         }
-        await (await send(self._topic, b"m", encode(manifest), partition))
+        await producer.send_all([Outgoing(self._topic, b"m", encode(manifest))], partition)
 
     async def read(self, partition: int) -> bytes | None:
         """The latest complete snapshot of ``partition``, or None when there is none."""

@@ -62,3 +62,12 @@ def test_publish_state_round_trips() -> None:
     restored = PublishState.restore(state.snapshot())
     assert restored.last_published(_rows(0, 7)).tolist() == [12.5, 80.0]
     assert restored.level_transitions(_rows(7), np.array([80.0]), THRESHOLDS, 2.0).rows.size == 0
+
+
+def test_a_new_key_at_low_is_not_an_alert_but_a_rise_from_it_is() -> None:
+    state = PublishState()
+    assert state.level_transitions(_rows(1), np.array([5.0]), THRESHOLDS, 2.0).rows.size == 0
+    rise = state.level_transitions(_rows(1), np.array([30.0]), THRESHOLDS, 2.0)
+    assert (rise.level.tolist(), rise.previous.tolist()) == ([1], [0])
+    first_high = state.level_transitions(_rows(2), np.array([70.0]), THRESHOLDS, 2.0)
+    assert (first_high.level.tolist(), first_high.previous.tolist()) == ([3], [-1])

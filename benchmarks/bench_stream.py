@@ -1,0 +1,301 @@
+"""Benchmark of the streaming service on a real local broker, each figure against a
+baseline measured in the same run:
+
+(a) throughput, input topic → ``supplyrisk.scores``: a worker consumes N pre-produced
+    shipment events (and publishes their scores); the ceiling is a bare aiokafka
+    consumer (``getmany``) decoding the same topic with orjson and doing nothing else.
+    Target: service ≥ 0.5 x ceiling.
+(b) latency, produce → score published, p50 / p99 at a fixed offered load (default
+    10k events/s): each event creates a new key, so each has exactly one score record;
+    latency = the score record's timestamp - the input record's timestamp. Target p99
+    ≤ 50 ms. The baseline is the same pipeline's broker round trip (produce → consume of
+    the input record by a plain consumer).
+(c) recovery: time from starting a worker to ``/readyz`` with K keys of state on the
+    state topic, against the same with no state. Target ≤ 10 s for 1M keys.
+
+    python benchmarks/bench_stream.py             # 200k events, 5k/s for 10 s, 200k keys
+    python benchmarks/bench_stream.py --full      # 1M events, 10k/s for 20 s, 1M keys
+
+Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker on port 19392.
+Prints figures and ratios; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config.loader import load_catalogue, load_scoring_params
+from config.settings import cache_dir, load_settings, local_kafka_settings
+from scoring import EventBatch, Shipments
+from stream.localkafka import LocalKafka
+from stream.topics import create_topics
+from stream.worker.partition_state import PartitionState
+from stream.worker.state_store import StateStore
+from tests.integration.workers import WorkerProcess, service_env
+
+T0 = 1_767_225_600.0  # 2026-01-01
+
+
+@contextlib.contextmanager
+def broker() -> Iterator[str]:
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        yield configured
+        return
+    local = LocalKafka(local_kafka_settings().version, 19392, cache_dir(), heap_mb=1024)
+    local.stop()
+    status = local.start(fresh=True)
+    try:
+        yield status.bootstrap
+    finally:
+        local.stop()
+
+
+def shipment(i: int, company: str, now_s: float | None = None) -> bytes:
+    t = now_s if now_s is not None else T0 + i
+    return orjson.dumps({
+        "type": "shipment", "event_id": f"bench-{i}",
+        "event_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
+        "company": company, "material": ("Dy", "Tb", "NdFeB", "Ga")[i % 4],
+        "origin_country": ("CN", "AU", "MY")[i % 3], "destination_country": "JP",
+        "quantity_kg": float(100 + i % 900), "status": "delivered",
+    })  # fmt: skip
+
+
+async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks=1,
+                                max_batch_size=512 * 1024)  # fmt: skip
+    await producer.start()
+    try:
+        pending = []
+        for key, value in values:
+            pending.append(await producer.send(topic, value, key=key))
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def ceiling(bootstrap: str, topic: str, n: int) -> float:
+    """Seconds for a bare consumer to read and decode n records (first record to last)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
+    seen, started = 0, 0.0
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=2000, max_records=10_000)
+            if batches and not started:
+                started = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    orjson.loads(record.value)
+                seen += sum(len(r) for r in batches.values())
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - started
+
+
+def consumed(worker: WorkerProcess, topic: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("supplyrisk_events_consumed_total{") and f'topic="{topic}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def throughput(bootstrap: str, n: int, tmp: Path) -> None:
+    env = service_env(bootstrap, tmp / "tp", partitions=4)
+    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = "30"
+    settings = load_settings(env)
+    asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
+    topic = settings.topics.shipments
+    companies = [f"company-{i % 20_000}" for i in range(n)]
+    asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
+                                           enumerate(companies)]))  # fmt: skip
+    bare_s = asyncio.run(ceiling(bootstrap, topic, n))
+    worker = WorkerProcess(env, tmp / "tp-worker.log")
+    try:
+        worker.wait_ready()
+        started = None
+        while True:
+            done = consumed(worker, topic)
+            if done and started is None:
+                started = time.perf_counter()
+            if done >= n:
+                break
+            time.sleep(0.05)
+        service_s = time.perf_counter() - (started or time.perf_counter())
+    finally:
+        worker.stop()
+    bare, service = n / bare_s, n / service_s
+    print(f"(a) throughput on {n:,} events, 4 partitions, 20k companies")
+    print(f"    ceiling: bare aiokafka getmany + orjson   {bare:12,.0f} events/s")
+    print(f"    service: worker, input -> scores published {service:12,.0f} events/s")
+    print(
+        f"    ratio service / ceiling                    {service / bare:12.2f}   (target >= 0.5)"
+    )
+
+
+async def offered_load(bootstrap: str, topic: str, rate: float, seconds: float) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks=1)
+    await producer.start()
+    sent = 0
+    try:
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            due = int(elapsed * rate) - sent
+            for _ in range(due):
+                company = f"latency-{sent}"
+                await producer.send(
+                    topic, shipment(sent, company, time.time()), key=company.encode()
+                )
+                sent += 1
+            await asyncio.sleep(0.001)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def record_times(bootstrap: str, topic: str, n: int, timeout_s: float) -> dict[bytes, int]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    times: dict[bytes, int] = {}
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(times) < n and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for r in records:
+                    times.setdefault(r.key.split(b"|")[0], r.timestamp)
+    finally:
+        await consumer.stop()
+    return times
+
+
+def latency(bootstrap: str, rate: float, seconds: float, tmp: Path) -> None:
+    env = service_env(bootstrap, tmp / "lat", partitions=4)
+    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = "30"
+    settings = load_settings(env)
+    asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
+    worker = WorkerProcess(env, tmp / "lat-worker.log")
+    try:
+        worker.wait_ready()
+        sent = asyncio.run(offered_load(bootstrap, settings.topics.shipments, rate, seconds))
+        inputs = asyncio.run(record_times(bootstrap, settings.topics.shipments, sent, 60))
+        scores = asyncio.run(record_times(bootstrap, settings.topics.scores, sent, 120))
+    finally:
+        worker.stop()
+    ms = np.array([scores[k] - inputs[k] for k in inputs if k in scores], dtype=np.float64)
+    print(f"(b) latency at {rate:,.0f} events/s offered for {seconds:.0f} s "
+          f"({sent:,} events, {len(ms):,} scored)")  # fmt: skip
+    print(
+        f"    produce -> score published   p50 {np.percentile(ms, 50):7.1f} ms   "
+        f"p99 {np.percentile(ms, 99):7.1f} ms   max {ms.max():7.1f} ms   (target p99 <= 50)"
+    )
+
+
+def recovery(bootstrap: str, keys: int, tmp: Path) -> None:
+    timings = {}
+    for label, n in (("empty", 0), ("loaded", keys)):
+        env = service_env(bootstrap, tmp / f"rec-{label}", partitions=4)
+        settings = load_settings(env)
+        asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
+        size = asyncio.run(seed_state(bootstrap, settings.topics.state, n, 4)) if n else 0
+        started = time.perf_counter()
+        worker = WorkerProcess(env, tmp / f"rec-{label}.log")
+        try:
+            worker.wait_ready(timeout_s=600)
+            timings[label] = (time.perf_counter() - started, size)
+        finally:
+            worker.stop()
+    empty_s, _ = timings["empty"]
+    loaded_s, size = timings["loaded"]
+    print(f"(c) recovery: start -> ready with {keys:,} keys ({size / 1e6:,.0f} MB of snapshots)")
+    print(
+        f"    no state {empty_s:6.1f} s   with state {loaded_s:6.1f} s   "
+        f"restore cost {loaded_s - empty_s:6.1f} s   ratio {loaded_s / empty_s:5.2f}"
+    )
+    print("    target: ready within 10 s with 1M keys")
+
+
+async def seed_state(bootstrap: str, topic: str, keys: int, partitions: int) -> int:
+    catalogue, params = load_catalogue(), load_scoring_params()
+    store = StateStore(topic, bootstrap, {})
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+                                max_request_size=1 << 20)  # fmt: skip
+    await producer.start()
+    total = 0
+    try:
+
+        async def send(t: str, key: bytes, value: bytes, partition: int):  # type: ignore[no-untyped-def]
+            return await producer.send(t, value, key=key, partition=partition)
+
+        per = keys // partitions
+        for p in range(partitions):
+            state = PartitionState.empty(p, catalogue, params)
+            for start in range(0, per, 100_000):
+                n = min(100_000, per - start)
+                i = np.arange(start, start + n)
+                s = Shipments(
+                    event_id=np.char.add(f"seed-{p}-", i.astype(str)),
+                    time_s=T0 + i.astype(np.float64),
+                    company=np.char.add(f"co-{p}-", (i // 4).astype(str)),
+                    material=np.array(["Dy", "Tb", "NdFeB", "Ga"])[i % 4],
+                    origin=np.array(["CN", "AU", "MY"])[i % 3], destination=np.full(n, "JP"),
+                    quantity_kg=np.full(n, 100.0), status=np.full(n, 1, dtype=np.int8),
+                )  # fmt: skip
+                empty = EventBatch.empty()
+                state.engine.apply(EventBatch(s, empty.licences, empty.signals, empty.profiles,
+                                              empty.profile_shares))  # fmt: skip
+            data = state.to_bytes()
+            total += len(data)
+            await store.write(p, data, send)
+    finally:
+        await producer.stop()
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: a,b,c")
+    args = parser.parse_args()
+    n, rate, seconds, keys = (1_000_000, 10_000.0, 20.0, 1_000_000) if args.full else (
+        200_000, 5_000.0, 10.0, 200_000)  # fmt: skip
+    skip = set(args.skip.split(","))
+    with tempfile.TemporaryDirectory() as tmp, broker() as bootstrap:
+        if "a" not in skip:
+            throughput(bootstrap, n, Path(tmp))
+        if "b" not in skip:
+            latency(bootstrap, rate, seconds, Path(tmp))
+        if "c" not in skip:
+            recovery(bootstrap, keys, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
