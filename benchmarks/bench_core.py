@@ -183,11 +183,13 @@ def bench_apply(n_events: int, n_keys: int, batch_size: int, oracle_events: int)
     scored = time.perf_counter() - scored_start
 
     subset = as_dicts(synthetic(oracle_events, n_keys, seed=3))
-    oracle = Oracle(catalogue(), params, ref_s=T0)
-    start = time.perf_counter()
-    for e in subset:
-        oracle.apply(e)
-    oracle_rate = len(subset) / (time.perf_counter() - start)
+    oracle_rate = 0.0
+    for _ in range(2):  # the faster of two runs: the ratio does not flatter the engine
+        oracle = Oracle(catalogue(), params, ref_s=T0)
+        start = time.perf_counter()
+        for e in subset:
+            oracle.apply(e)
+        oracle_rate = max(oracle_rate, len(subset) / (time.perf_counter() - start))
 
     print(f"(a) apply: {n_events:,} events over {engine.n_keys:,} keys, batches of {batch_size:,}")
     print(f"    engine   {rate / 1e6:8.3f} M events/s  ({elapsed:.2f} s)")
@@ -258,12 +260,13 @@ def bench_fanout(n_keys: int, repeats: int = 7) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="1M events / 100k keys, 1M-key fan-out")
+    parser.add_argument("--batch", type=int, default=10_000, help="events per apply() call")
     args = parser.parse_args()
     if args.full:
-        bench_apply(1_000_000, 100_000, 10_000, oracle_events=50_000)
+        bench_apply(1_000_000, 100_000, args.batch, oracle_events=50_000)
         bench_fanout(1_000_000)
     else:
-        bench_apply(200_000, 20_000, 10_000, oracle_events=20_000)
+        bench_apply(200_000, 20_000, args.batch, oracle_events=20_000)
         bench_fanout(200_000)
 
 
