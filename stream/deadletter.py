@@ -35,6 +35,7 @@ class Outgoing:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int | None = None  # None: by key, as Kafka's default partitioner does
 
 
 def reason_class(reason: str) -> str:
@@ -68,6 +69,7 @@ def dead_letter(
         topic=dlq_topic,
         key=key,
         value=value or b"",
+        partition=partition,
         headers=(
             ("supplyrisk.reason", reason.encode()),
             ("supplyrisk.reason_class", reason_class(reason).encode()),

@@ -55,7 +55,11 @@ class OutputProducer:
             await producer.stop()
 
     async def send_all(self, records: Sequence[Outgoing], partition: int | None = None) -> None:
-        """Send ``records`` (to ``partition`` when given, else by key) and await the acks."""
+        """Send ``records`` and await the acks.
+
+        Each record goes to ``partition`` when given, else to its own ``partition`` (modulo
+        the topic's partition count), else where Kafka's default partitioner puts its key.
+        """
         if not records:
             return
         producer = await self.start()
@@ -76,11 +80,15 @@ class OutputProducer:
             acks.append(await producer.send_batch(batch, topic, partition=target))
         await asyncio.gather(*acks)
 
-    async def _partition_of(self, record: Outgoing, producer: AIOKafkaProducer) -> int:
-        partitions = self._partitions.get(record.topic)
+    async def _partitions_of(self, topic: str, producer: AIOKafkaProducer) -> list[int]:
+        partitions = self._partitions.get(topic)
         if partitions is None:
-            partitions = sorted(await producer.partitions_for(record.topic))
-            self._partitions[record.topic] = partitions
+            partitions = sorted(await producer.partitions_for(topic))
+            self._partitions[topic] = partitions
+        return partitions
+
+    async def _partition_of(self, record: Outgoing, producer: AIOKafkaProducer) -> int:
+        partitions = await self._partitions_of(record.topic, producer)
         return int(self._partitioner(record.key, partitions, partitions))
 
 

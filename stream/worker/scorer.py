@@ -182,9 +182,12 @@ class Scorer:
         transitions = publish.level_transitions(
             table.rows, table.score, self._thresholds, self._worker.alert_hysteresis
         )
+        # Outputs of a key go to the partition number of the state that owns the key: the
+        # same for every worker and restart, and no hashing per record.
+        partition = state.partition
         outgoing = [
-            Outgoing(self._topics.scores, f"{r['company']}|{r['material']}".encode(), value)
-            for r, value in _records_and_values(_take(table, moved))
+            Outgoing(self._topics.scores, key, value, partition=partition)
+            for key, value in _keys_and_values(_take(table, moved))
         ]
         report.scores = len(outgoing)
         position = np.searchsorted(table.rows, transitions.rows)
@@ -203,7 +206,9 @@ class Scorer:
                 "as_of": as_of,
                 "top_component": COMPONENTS[int(np.argmax(table.contributions[i]))],
             }
-            outgoing.append(Outgoing(self._topics.alerts, key.encode(), encode(alert)))
+            outgoing.append(
+                Outgoing(self._topics.alerts, key.encode(), encode(alert), partition=partition)
+            )
             report.alert_levels.append(LEVELS[level])
         return outgoing
 
@@ -243,9 +248,10 @@ def _take(table: ScoreTable, mask: NDArray[np.bool_]) -> ScoreTable:
     return ScoreTable(**arrays, as_of_s=table.as_of_s)
 
 
-def _records_and_values(table: ScoreTable) -> list[tuple[dict[str, str], bytes]]:
-    values = encode_scores(table)
+def _keys_and_values(table: ScoreTable) -> list[tuple[bytes, bytes]]:
+    """``company|material`` keys and score contract values of every row."""
+    keys = np.char.add(np.char.add(table.company, "|"), table.material)
     return [
-        ({"company": c, "material": m}, v)
-        for c, m, v in zip(table.company.tolist(), table.material.tolist(), values, strict=True)
+        (key.encode(), value)
+        for key, value in zip(keys.tolist(), encode_scores(table), strict=True)
     ]
