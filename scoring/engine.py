@@ -18,7 +18,7 @@ from scoring.decay import Anchors
 from scoring.dedupe import DedupeSet
 from scoring.evaluate import Reference, components
 from scoring.fanout import exposed_keys
-from scoring.hashing import country_codes, stable_hash
+from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
 from scoring.ingest import admit, deduplicate
 from scoring.params import ScoringParams
 from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
@@ -223,6 +223,37 @@ class Engine:
         names = self._company_names()
         same = (firm >= 0) & (names[np.maximum(firm, 0)] == company) if len(names) else firm >= 0
         return np.where(same & known & (firm >= 0), rows, -1).astype(np.intp)
+
+    def key_labels(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """Material and destination of every key row, as small integer codes.
+
+        The material is an index into the catalogue's material codes; the destination is
+        the ISO alpha-2 code as ``26 * letter1 + letter2`` (0..675), or 676 when the key's
+        destination is not known yet. For aggregate figures (metrics by material and
+        destination) without one Python object per key.
+
+        Examples
+        --------
+        >>> from scoring.catalogue import Material
+        >>> from scoring.columns import Shipments
+        >>> dy = Material("Dy", "Dysprosium", 5.6, 7.8, 0.99, 0.01, 1.0)
+        >>> engine = Engine(Catalogue((dy,), {"CN": 5.72}, 5.0), ScoringParams())
+        >>> s = Shipments(np.array(["s1"]), np.array([1.7e9]), np.array(["Acme"]),
+        ...     np.array(["Dy"]), np.array(["CN"]), np.array(["JP"]), np.array([500.0]),
+        ...     np.array([1], dtype=np.int8))
+        >>> empty = EventBatch.empty()
+        >>> _ = engine.apply(EventBatch(s, empty.licences, empty.signals, empty.profiles,
+        ...                             empty.profile_shares))
+        >>> material, destination = engine.key_labels()
+        >>> material.tolist(), destination.tolist(), 26 * (ord("J") - 65) + ord("P") - 65
+        ([0], [249], 249)
+        """
+        keys = self._state.keys
+        n = len(keys)
+        material = keys["material"][:n].astype(np.int32)
+        destination = keys["destination"][:n].astype(np.int32)
+        known = (destination >= 0) & (destination < N_COUNTRIES)
+        return material, np.where(known, destination, N_COUNTRIES).astype(np.int32)
 
     @property
     def n_keys(self) -> int:

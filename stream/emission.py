@@ -102,8 +102,14 @@ class PublishState:
         return Transitions(rows[alert], level[alert], previous[alert])
 
     def last_published(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
+        """The last published score of each row (NaN: never published)."""
         self._grow(rows)
         return self._published[rows]
+
+    def levels(self, rows: NDArray[np.intp]) -> NDArray[np.int8]:
+        """The last alerted level of each row (-1: none yet)."""
+        self._grow(rows)
+        return self._level[rows]
 
     def snapshot(self) -> bytes:
         buffer = io.BytesIO()

@@ -20,10 +20,12 @@ from config.settings import KafkaSettings, Settings
 from stream.codec import encode
 from stream.events import EventDecoder
 from stream.metrics import Metrics
+from stream.risk_metrics import RiskCollector
 from stream.worker.broadcast import BroadcastReader
 from stream.worker.faust_batch import BatchApp
 from stream.worker.output import OutputProducer
 from stream.worker.queries import one_score, top_scores
+from stream.worker.risk_view import risk_view
 from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
 from stream.worker.state_store import StateStore
@@ -100,7 +102,7 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
     )
     app.batch_sink = runtime
     _wire(app, runtime, settings)
-    _routes(app, runtime, registry)
+    _routes(app, runtime, registry, catalogue.material_codes())
     return Worker(app, runtime, registry)
 
 
@@ -138,7 +140,13 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
     app.on_before_shutdown.connect(shutdown)
 
 
-def _routes(app: BatchApp, runtime: Runtime, registry: CollectorRegistry) -> None:
+def _routes(
+    app: BatchApp, runtime: Runtime, registry: CollectorRegistry, materials: tuple[str, ...]
+) -> None:
+    # The view is copied on the event loop, then aggregated in a thread during the scrape.
+    current = [risk_view((), materials)]
+    registry.register(RiskCollector(lambda: current[0]))
+
     def answer(view: Any, status: int, body: Any) -> Any:
         return view.bytes(encode(body), content_type=_JSON, status=status)
 
@@ -165,6 +173,7 @@ def _routes(app: BatchApp, runtime: Runtime, registry: CollectorRegistry) -> Non
     @app.page("/metrics")
     async def metrics(view: Any, request: Any) -> Any:
         # The risk collector aggregates arrays: keep that work off the event loop.
+        current[0] = risk_view(runtime.states.values(), materials)
         payload = await asyncio.get_running_loop().run_in_executor(None, generate_latest, registry)
         # aiohttp refuses a charset inside content_type; a plain header carries it whole.
         return view.bytes(payload, headers={"Content-Type": CONTENT_TYPE_LATEST})

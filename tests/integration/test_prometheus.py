@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -152,20 +154,34 @@ def test_an_absent_target_fires_target_absent(tmp_path: Path) -> None:
         harness.wait_until(firing, 30, "SupplyRiskTargetAbsent to fire")
 
 
+def _config_with_critical_at(threshold: float, into: Path) -> Path:
+    """A copy of config/ whose critical level starts at ``threshold`` (test config only)."""
+    shutil.copytree(ROOT / "config", into, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    scoring = into / "scoring.toml"
+    text = scoring.read_text()
+    assert "level_thresholds = [25.0, 45.0, 60.0, 75.0]" in text
+    scoring.write_text(text.replace("60.0, 75.0]", f"60.0, {threshold}]"))
+    return into
+
+
 def test_a_real_worker_is_scraped_with_the_catalogued_metrics(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """A ``supplyrisk worker`` fed the scenario, scraped by Prometheus through the harness."""
+    """A ``supplyrisk worker`` scraped while the scenario is replayed: our series exist and
+    the critical-risk alert fires from the worker's own risk metrics."""
     env = service_env(kafka_bootstrap, tmp_path / "data", partitions=2)
+    # The scenario's riskiest keys peak just under 75; a test-only threshold of 70 makes
+    # the January 2026 freeze push Japanese dysprosium buyers to critical.
+    env["SUPPLYRISK_CONFIG_DIR"] = str(_config_with_critical_at(70.0, tmp_path / "config"))
     cli(env, "topics", "create")
     worker = WorkerProcess(env, tmp_path / "worker.log")
     try:
         worker.wait_ready()
-        cli(env, "replay", "--events", str(SCENARIO))
         target = f"127.0.0.1:{worker.port}"
         rules_text = rules.render_rules_file(FAST)
         with harness.run_prometheus([target], rules_text, tmp_path / "prometheus") as prom:
             harness.wait_until(prom.targets_up, 30, "the worker to be scraped")
+            cli(env, "replay", "--events", str(SCENARIO), "--rate", "2000")
 
             def consumed() -> float:
                 total = prom.values("sum(supplyrisk_events_consumed_total)")
@@ -194,5 +210,17 @@ def test_a_real_worker_is_scraped_with_the_catalogued_metrics(
                 }
 
             harness.wait_until(target_absent_cleared, 20, "SupplyRiskTargetAbsent to clear")
+
+            def critical_firing() -> list[dict[str, Any]]:
+                return [
+                    a for a in prom.alerts()
+                    if a["labels"]["alertname"] == "SupplyRiskMaterialCritical"
+                    and a["state"] == "firing"
+                ]  # fmt: skip
+
+            alerts = harness.wait_until(critical_firing, 60, "SupplyRiskMaterialCritical")
+            assert "Dy" in {a["labels"]["material"] for a in alerts}
+            keys = prom.values('supplyrisk_keys_at_risk{level="critical"}')
+            assert sum(keys.values()) >= 1
     finally:
         worker.stop()
