@@ -55,13 +55,19 @@ class OutputProducer:
             await producer.stop()
 
     async def send_all(self, records: Sequence[Outgoing], partition: int | None = None) -> None:
-        """Send ``records`` and await the acks.
+        """Send ``records`` and await the acks."""
+        await asyncio.gather(*await self.send(records, partition))
+
+    async def send(
+        self, records: Sequence[Outgoing], partition: int | None = None
+    ) -> list[asyncio.Future[Any]]:
+        """Queue ``records`` for sending; the futures resolve when the broker acked them.
 
         Each record goes to ``partition`` when given, else to its own ``partition`` (modulo
         the topic's partition count), else where Kafka's default partitioner puts its key.
         """
         if not records:
-            return
+            return []
         producer = await self.start()
         grouped: dict[tuple[str, int], list[Outgoing]] = defaultdict(list)
         for record in records:
@@ -69,7 +75,7 @@ class OutputProducer:
                 partition if partition is not None else await self._partition_of(record, producer)
             )
             grouped[(record.topic, target)].append(record)
-        acks = []
+        acks: list[asyncio.Future[Any]] = []
         for (topic, target), group in grouped.items():
             batch = producer.create_batch()
             for record in group:
@@ -78,7 +84,7 @@ class OutputProducer:
                     batch = producer.create_batch()
                     _append(batch, record)
             acks.append(await producer.send_batch(batch, topic, partition=target))
-        await asyncio.gather(*acks)
+        return acks
 
     async def _partitions_of(self, topic: str, producer: AIOKafkaProducer) -> list[int]:
         partitions = self._partitions.get(topic)

@@ -40,6 +40,9 @@ __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
 
+# Record batches in flight before a batch handler waits for acknowledgements.
+_MAX_INFLIGHT_BATCHES = 1000
+
 
 class Runtime:
     """Holds the partition states of one worker and moves them through their life."""
@@ -72,6 +75,7 @@ class Runtime:
         self._applied: dict[str, int] = {}  # broadcast positions applied to every state
         self._broadcast_started = False
         self._lock = asyncio.Lock()
+        self._inflight: list[asyncio.Future[Any]] = []  # output acks not yet awaited
         self._last_snapshot_s = time.monotonic()
         self.ready = False
 
@@ -186,7 +190,15 @@ class Runtime:
         return outgoing
 
     async def _send_all(self, outgoing: list[Outgoing]) -> None:
-        await self._output.send_all(outgoing)
+        """Queue outputs without waiting for their acks (they are awaited before the next
+        snapshot, so no snapshot or commit ever runs ahead of an unacknowledged output)."""
+        self._inflight += await self._output.send(outgoing)
+        if len(self._inflight) > _MAX_INFLIGHT_BATCHES:  # bound memory under backpressure
+            await self._drain_inflight()
+
+    async def _drain_inflight(self) -> None:
+        inflight, self._inflight = self._inflight, []
+        await asyncio.gather(*inflight)
 
     def _record(self, report: BatchReport) -> None:
         m = self._metrics
@@ -240,13 +252,18 @@ class Runtime:
 
     async def _save(self, states: Sequence[PartitionState]) -> dict[TP, int]:
         """Write snapshots of ``states``; the offsets they reflect, for committing."""
+        await self._drain_inflight()  # a snapshot must not claim an unacknowledged output
+        # All states are serialised in one synchronous moment, before any await lets the
+        # broadcast reader apply (and publish) more: each snapshot, its offsets and the
+        # acknowledged outputs agree.
         offsets: dict[TP, int] = {}
+        snapshots = []
         for state in states:
-            data = state.to_bytes()  # one synchronous moment: state and offsets agree
-            reflected = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
+            snapshots.append((state.partition, state.to_bytes()))
+            offsets |= {TP(topic, state.partition): n for topic, n in state.offsets.items()}
             state.changes = 0
-            await self._store.write(state.partition, data, self._output)
-            offsets |= reflected
+        for partition, data in snapshots:
+            await self._store.write(partition, data, self._output)
         return offsets
 
     def _update_lag(self, consumer: BatchConsumer | None) -> None:
