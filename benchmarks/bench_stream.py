@@ -44,6 +44,7 @@ from config.settings import cache_dir, load_settings, local_kafka_settings
 from scoring import EventBatch, Shipments
 from stream.localkafka import LocalKafka
 from stream.topics import create_topics
+from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.state_store import StateStore
 from tests.integration.workers import WorkerProcess, service_env
@@ -244,17 +245,12 @@ def recovery(bootstrap: str, keys: int, tmp: Path) -> None:
 
 
 async def seed_state(bootstrap: str, topic: str, keys: int, partitions: int) -> int:
+    """Write snapshots holding ``keys`` keys (spread over partitions) to the state topic."""
     catalogue, params = load_catalogue(), load_scoring_params()
     store = StateStore(topic, bootstrap, {})
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                max_request_size=1 << 20)  # fmt: skip
-    await producer.start()
+    output = OutputProducer(bootstrap, {})
     total = 0
     try:
-
-        async def send(t: str, key: bytes, value: bytes, partition: int):  # type: ignore[no-untyped-def]
-            return await producer.send(t, value, key=key, partition=partition)
-
         per = keys // partitions
         for p in range(partitions):
             state = PartitionState.empty(p, catalogue, params)
@@ -266,17 +262,21 @@ async def seed_state(bootstrap: str, topic: str, keys: int, partitions: int) -> 
                     time_s=T0 + i.astype(np.float64),
                     company=np.char.add(f"co-{p}-", (i // 4).astype(str)),
                     material=np.array(["Dy", "Tb", "NdFeB", "Ga"])[i % 4],
-                    origin=np.array(["CN", "AU", "MY"])[i % 3], destination=np.full(n, "JP"),
-                    quantity_kg=np.full(n, 100.0), status=np.full(n, 1, dtype=np.int8),
-                )  # fmt: skip
+                    origin=np.array(["CN", "AU", "MY"])[i % 3],
+                    destination=np.full(n, "JP"),
+                    quantity_kg=np.full(n, 100.0),
+                    status=np.full(n, 1, dtype=np.int8),
+                )
                 empty = EventBatch.empty()
-                state.engine.apply(EventBatch(s, empty.licences, empty.signals, empty.profiles,
-                                              empty.profile_shares))  # fmt: skip
+                state.engine.apply(
+                    EventBatch(s, empty.licences, empty.signals, empty.profiles,
+                               empty.profile_shares)
+                )  # fmt: skip
             data = state.to_bytes()
             total += len(data)
-            await store.write(p, data, send)
+            await store.write(p, data, output)
     finally:
-        await producer.stop()
+        await output.stop()
     return total
 
 
