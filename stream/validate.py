@@ -71,9 +71,14 @@ def string_column(
         column = np.array([v if type(v) is str else "" for v in values], dtype=np.str_)
         absent[bad_type] = True
     lengths = np.char.str_len(column)
-    bad = ((lengths < 1) | (lengths > max_len)) & ~absent
-    if bad.any():
-        _mark(reasons, np.flatnonzero(bad).tolist(), reason)
+    empty = (lengths < 1) & ~absent
+    if empty.any():
+        _mark(reasons, np.flatnonzero(empty).tolist(), reason)
+    oversized = lengths > max_len
+    if oversized.any():  # its own reason: too long is a different fault from missing
+        _mark(
+            reasons, np.flatnonzero(oversized).tolist(), f"{name} longer than {max_len} characters"
+        )
     return column
 
 

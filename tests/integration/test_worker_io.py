@@ -42,7 +42,7 @@ BAD_RECORDS: list[tuple[bytes, str]] = [
     (orjson.dumps(_shipment("bad-nan", quantity_kg="NaN")), "bad_value"),
     (orjson.dumps(_shipment("bad-future", event_time="2099-01-01T00:00:00Z")),
      "future_timestamp"),
-    (orjson.dumps(_shipment("bad-oversized", company="X" * 5000)), "schema"),
+    (orjson.dumps(_shipment("bad-oversized", company="X" * 5000)), "oversized"),
 ]  # fmt: skip
 
 
@@ -121,7 +121,7 @@ def test_bad_input_goes_to_the_dead_letter_topic_with_its_reason(
     status, body = worker.get("/scores/DLQ%20Test%20Co/Dy")
     assert (status, body["events"]) == (200, 2)
     _, metrics = worker.get("/metrics")
-    assert f'supplyrisk_dead_letters_total{{reason="schema",topic="{shipments}"}} 2.0' in metrics
+    assert f'supplyrisk_dead_letters_total{{reason="oversized",topic="{shipments}"}} 1.0' in metrics
 
 
 def test_http_api_answers_and_refuses_clearly(
