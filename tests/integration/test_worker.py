@@ -3,11 +3,14 @@ happens to the workers (restarts after SIGKILL, a second worker, a takeover)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.integration.workers import (
     SCENARIO,
@@ -57,6 +60,8 @@ def test_scenario_end_to_end_equals_offline_engine(
     cli(deployment, "replay", "--events", str(SCENARIO))
     stream = wait_until_caught_up(workers, reference)
     assert_same_scores(stream, reference)
+    # The compacted scores topic ends within the emission threshold of the same scores.
+    assert_topic_within_threshold(deployment, reference, threshold=0.5)
     # The Japanese buyer of Chinese dysprosium is among the riskiest keys the API lists.
     status, body = worker.get("/scores", top="5", material="Dy")
     assert status == 200
@@ -102,6 +107,50 @@ def test_two_workers_share_partitions_and_one_takes_over(
     two.kill()
     assert one.wait_ready(partitions=4) == [0, 1, 2, 3]
     assert_same_scores(wait_until_caught_up([one], reference), reference)
+
+
+def assert_topic_within_threshold(
+    env: dict[str, str], reference: dict[Key, dict[str, Any]], threshold: float
+) -> None:
+    """The last record per key on the scores topic is within ``threshold`` of the reference
+    (the worker republishes keys that decay by more than that at each snapshot)."""
+    import time
+
+    topic = env["SUPPLYRISK_TOPIC_SCORES"]
+    deadline = time.monotonic() + 60
+    worst: tuple[float, Key | None] = (float("inf"), None)
+    while time.monotonic() < deadline:
+        last = asyncio.run(
+            _last_values(env["KAFKA_BOOTSTRAP_SERVERS"], topic, int(env["SUPPLYRISK_PARTITIONS"]))
+        )
+        if last.keys() == reference.keys():
+            worst = max((abs(last[k]["score"] - r["score"]), k) for k, r in reference.items())
+            if worst[0] <= threshold + 1e-6:
+                return
+        time.sleep(1)
+    pytest.fail(f"scores topic: worst |delta| {worst[0]:.3f} points at {worst[1]}")
+
+
+async def _last_values(bootstrap: str, topic: str, count: int) -> dict[Key, dict[str, Any]]:
+    """The last score record of every key on ``topic``, read to its end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    last: dict[Key, dict[str, Any]] = {}
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(count)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, starts[tp])
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    value = json.loads(record.value)
+                    last[(value["company"], value["material"])] = value
+    finally:
+        await consumer.stop()
+    return last
 
 
 def _wait_for_some_progress(worker: WorkerProcess, key: Key) -> None:
