@@ -1,0 +1,141 @@
+"""The worker's parts without a broker: the thin handler with fake records, the HTTP
+answers, and the exact byte form of a partition's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from config.loader import load_catalogue, load_lexicon, load_scoring_params
+from config.settings import load_settings
+from stream.events import EventDecoder
+from stream.worker.partition_state import PartitionState, SnapshotError
+from stream.worker.queries import one_score, top_scores
+from stream.worker.scorer import Scorer
+from tests.unit.edge.conftest import event
+
+SETTINGS = load_settings({})
+TOPICS = SETTINGS.topics
+NOW_S = 1_770_000_000.0  # 2026-02-02, after every event below
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int = 1_770_000_000_000
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    params = load_scoring_params()
+    return Scorer(
+        EventDecoder(load_lexicon()), TOPICS, SETTINGS.worker, params.level_thresholds,
+        lambda: NOW_S,
+    )  # fmt: skip
+
+
+def _state(partition: int = 0) -> PartitionState:
+    return PartitionState.empty(partition, load_catalogue(), load_scoring_params())
+
+
+def _records(topic: str, values: list[Any], partition: int = 2) -> list[FakeRecord]:
+    return [
+        FakeRecord(
+            topic, partition, offset, b"Acme", v if isinstance(v, bytes) else orjson.dumps(v)
+        )
+        for offset, v in enumerate(values)
+    ]
+
+
+def test_the_handler_scores_good_records_and_dead_letters_bad_ones(scorer: Scorer) -> None:
+    state = _state(2)
+    good = event("shipment", company="Acme", material="Dy")
+    records = _records(
+        TOPICS.shipments,
+        [good, b"{broken", event("shipment", event_id="e2", material="Unobtainium"),
+         event("news", event_id="n1")],
+    )  # fmt: skip
+    outgoing, report = scorer.apply(state, scorer.prepare(records))
+
+    letters = [o for o in outgoing if o.topic == TOPICS.dead_letter(TOPICS.shipments)]
+    assert [o.value for o in letters] == [r.value for r in records[1:]]
+    reasons = [dict(o.headers)["supplyrisk.reason"].decode() for o in letters]
+    assert reasons[0].startswith("not JSON")
+    assert "unknown material" in reasons[1]
+    assert reasons[2] == "a news event does not belong on this topic"
+    assert all(o.partition == 2 for o in letters)
+    assert [dict(o.headers)["supplyrisk.offset"] for o in letters] == [b"1", b"2", b"3"]
+
+    scores = [o for o in outgoing if o.topic == TOPICS.scores]
+    assert [o.key for o in scores] == [b"Acme|Dy"]
+    assert orjson.loads(scores[0].value)["events"] == 1
+    assert (report.applied, len(report.dead_letter_reasons)) == (1, 3)
+
+
+def test_a_duplicate_is_applied_once_and_publishes_nothing(scorer: Scorer) -> None:
+    state = _state()
+    record = _records(TOPICS.shipments, [event("shipment", company="Acme")])
+    scorer.apply(state, scorer.prepare(record))
+    outgoing, report = scorer.apply(state, scorer.prepare(record))
+    assert (report.applied, report.duplicates, outgoing) == (0, 1, [])
+
+
+def test_other_partitions_apply_only_country_wide_decisions(scorer: Scorer) -> None:
+    decisions = _records(
+        TOPICS.licence_decisions,
+        [event("licence_decision", event_id="wide", company=None),
+         event("licence_decision", event_id="named", company="Acme")],
+    )  # fmt: skip
+    prepared = scorer.prepare(decisions)
+    owner, other = _state(2), _state(5)
+    scorer.apply(owner, prepared, owner=True)
+    scorer.apply(other, prepared, owner=False)
+    assert owner.engine.lookup(np.array(["Acme"]), np.array(["Tb"]))[0] >= 0
+    assert other.engine.n_keys == 0  # the company's key lives with its own partition
+
+
+def test_partition_state_round_trips_exactly(scorer: Scorer) -> None:
+    state = _state(3)
+    records = _records(
+        TOPICS.shipments,
+        [event("shipment", event_id=f"s{i}", company=f"C{i % 3}", quantity_kg=10.0 * i)
+         for i in range(12)],
+    )  # fmt: skip
+    scorer.apply(state, scorer.prepare(records))
+    state.offsets[TOPICS.shipments] = 12
+    state.broadcast["supplyrisk.news:0"] = 7
+    restored = PartitionState.from_bytes(state.to_bytes(), load_catalogue(), load_scoring_params())
+    assert (restored.partition, restored.offsets, restored.broadcast) == (
+        3, state.offsets, state.broadcast
+    )  # fmt: skip
+    before, after = state.engine.scores(), restored.engine.scores()
+    assert np.array_equal(before.score, after.score)
+    assert np.array_equal(before.events, after.events)
+    with pytest.raises(SnapshotError, match="truncated"):
+        PartitionState.from_bytes(state.to_bytes()[:-10], load_catalogue(), load_scoring_params())
+    with pytest.raises(SnapshotError, match="bad magic"):
+        PartitionState.from_bytes(b"not a snapshot", load_catalogue(), load_scoring_params())
+
+
+def test_http_answers(scorer: Scorer) -> None:
+    state = _state()
+    scorer.apply(state, scorer.prepare(_records(TOPICS.shipments, [event("shipment")])))
+    company = str(event("shipment")["company"])
+    status, body = one_score([state], company, "Dy", None)
+    assert (status, body["company"], body["material"]) == (200, company, "Dy")
+    assert one_score([state], "Nobody", "Dy", None)[0] == 404
+    assert one_score([state], company, "Dy", "not-a-time") == (
+        400, {"error": "bad as_of", "detail": "event_time is not RFC 3339: 'not-a-time'"}
+    )  # fmt: skip
+    assert top_scores([state], {"top": "1"})[1]["count"] == 1
+    assert top_scores([state], {"top": "5000"})[0] == 400
+    assert top_scores([state], {"level": "dire"})[0] == 400
+    assert top_scores([state], {"material": "Ga"})[1] == {"scores": [], "count": 0}
