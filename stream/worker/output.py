@@ -71,9 +71,11 @@ class OutputProducer:
         producer = await self.start()
         grouped: dict[tuple[str, int], list[Outgoing]] = defaultdict(list)
         for record in records:
-            target = (
-                partition if partition is not None else await self._partition_of(record, producer)
-            )
+            target = partition if partition is not None else record.partition
+            if target is None:
+                target = await self._partition_of(record, producer)
+            else:
+                target %= len(await self._partitions_of(record.topic, producer))
             grouped[(record.topic, target)].append(record)
         acks: list[asyncio.Future[Any]] = []
         for (topic, target), group in grouped.items():
