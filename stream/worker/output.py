@@ -39,14 +39,21 @@ class OutputProducer:
             **client_options,
         }
         self._producer: AIOKafkaProducer | None = None  # made on start: it needs the loop
+        self._starting: asyncio.Lock | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, list[int]] = {}
 
     async def start(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            producer = AIOKafkaProducer(**self._options)
-            await producer.start()
-            self._producer = producer
+        """The started producer; concurrent first callers share one."""
+        if self._producer is not None:
+            return self._producer
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._producer is None:
+                producer = AIOKafkaProducer(**self._options)
+                await producer.start()
+                self._producer = producer
         return self._producer
 
     async def stop(self) -> None:
