@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from config.settings import cache_dir
@@ -40,5 +42,41 @@ def test_run_starts_everything_replays_the_scenario_and_stops_what_it_started() 
 def _runs(proc: Path, needle: str) -> bool:
     try:
         return needle.encode() in (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
+    port = _free_port_pair()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"},
+        "SUPPLYRISK_KAFKA_PORT": str(port),
+        "SUPPLYRISK_CACHE_DIR": str(cache_dir()),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream.cli", "run", "--rate", "100"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:  # wait until it is replaying
+        if line.startswith("worker ready"):
+            break
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert "interrupted: everything started has been stopped" in err
+    leftovers = [
+        p for p in Path("/proc").iterdir()
+        if p.name.isdigit() and (_runs(p, f"broker-{port}/server.properties") or
+                                 _has_env(p, f"SUPPLYRISK_KAFKA_PORT={port}"))
+    ]  # fmt: skip
+    assert leftovers == []
+
+
+def _has_env(proc: Path, assignment: str) -> bool:
+    """Whether the process was started with ``assignment`` in its environment."""
+    try:
+        return assignment.encode() in (proc / "environ").read_bytes().split(b"\0")
     except OSError:
         return False
