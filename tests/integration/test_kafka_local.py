@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import cache_dir
+from stream.localkafka import LocalKafkaError
+from stream.localkafka.jars import resolve_classpath
 
 
 def _cli(*args: str, port: int) -> subprocess.CompletedProcess[str]:
@@ -96,3 +98,8 @@ def test_taken_port_is_a_one_line_error() -> None:
     assert len(lines) == 1, result.stderr
     assert f"port {port}" in lines[0]
     assert "already in use" in lines[0]
+
+
+def test_a_kafka_version_maven_central_does_not_have_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LocalKafkaError, match=r"could not resolve Apache Kafka 4\.99\.99 jars"):
+        resolve_classpath("4.99.99", tmp_path)
