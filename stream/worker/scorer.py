@@ -18,6 +18,7 @@ from config.settings import TopicSettings, WorkerSettings
 from scoring import COMPONENTS, LEVELS, EventBatch, ScoreTable
 from stream.codec import encode, format_time
 from stream.deadletter import Outgoing, dead_letter, reason_class
+from stream.emission import Transitions
 from stream.events import DecodedBatch, EventDecoder
 from stream.scores import encode_scores
 from stream.worker.partition_state import PartitionState
@@ -190,26 +191,9 @@ class Scorer:
             for key, value in _keys_and_values(_take(table, moved))
         ]
         report.scores = len(outgoing)
-        position = np.searchsorted(table.rows, transitions.rows)
-        as_of = format_time(table.as_of_s)
-        for i, level, previous in zip(
-            position.tolist(), transitions.level.tolist(), transitions.previous.tolist(),
-            strict=True,
-        ):  # fmt: skip
-            key = f"{table.company[i]}|{table.material[i]}"
-            alert = {
-                "company": str(table.company[i]),
-                "material": str(table.material[i]),
-                "level": LEVELS[level],
-                "previous_level": LEVELS[previous] if previous >= 0 else None,
-                "score": round(float(table.score[i]), 6),
-                "as_of": as_of,
-                "top_component": COMPONENTS[int(np.argmax(table.contributions[i]))],
-            }
-            outgoing.append(
-                Outgoing(self._topics.alerts, key.encode(), encode(alert), partition=partition)
-            )
-            report.alert_levels.append(LEVELS[level])
+        for key, value in _alert_records(table, transitions):
+            outgoing.append(Outgoing(self._topics.alerts, key, value, partition=partition))
+        report.alert_levels += [LEVELS[level] for level in transitions.level.tolist()]
         return outgoing
 
     @staticmethod
@@ -246,6 +230,30 @@ def _take(table: ScoreTable, mask: NDArray[np.bool_]) -> ScoreTable:
         if f.name != "as_of_s"
     }
     return ScoreTable(**arrays, as_of_s=table.as_of_s)
+
+
+def _alert_records(table: ScoreTable, transitions: Transitions) -> list[tuple[bytes, bytes]]:
+    """``company|material`` keys and alert values of the keys whose level changed."""
+    at = np.searchsorted(table.rows, transitions.rows)
+    as_of = format_time(table.as_of_s)
+    top = np.argmax(table.contributions[at], axis=1) if at.size else at
+    records = []
+    for company, material, level, previous, score, component in zip(
+        table.company[at].tolist(), table.material[at].tolist(), transitions.level.tolist(),
+        transitions.previous.tolist(), np.round(table.score[at], 6).tolist(), top.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        alert = {
+            "company": company,
+            "material": material,
+            "level": LEVELS[level],
+            "previous_level": LEVELS[previous] if previous >= 0 else None,
+            "score": score,
+            "as_of": as_of,
+            "top_component": COMPONENTS[component],
+        }
+        records.append((f"{company}|{material}".encode(), encode(alert)))
+    return records
 
 
 def _keys_and_values(table: ScoreTable) -> list[tuple[bytes, bytes]]:

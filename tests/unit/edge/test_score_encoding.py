@@ -1,0 +1,48 @@
+"""The fast score encoder writes exactly what the codec writes for the score records."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring import COMPONENTS, ScoreTable
+from stream.codec import encode
+from stream.scores import encode_scores, score_records
+
+names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=30,
+)
+unit = st.floats(0, 1, allow_nan=False) | st.sampled_from([0.0, 1e-7, 5e-7, 1.0, 0.1 + 0.2])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(names, names, st.lists(unit, min_size=len(COMPONENTS), max_size=len(COMPONENTS)),
+                  st.integers(0, 10**9), st.integers(0, 4)),
+        max_size=12,
+    ),
+    as_of=st.floats(0, 4e9, allow_nan=False),
+)  # fmt: skip
+def test_encode_scores_equals_the_codec_on_the_records(
+    rows: list[tuple[str, str, list[float], int, int]], as_of: float
+) -> None:
+    n = len(rows)
+    components = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, len(COMPONENTS))
+    weights = np.array([0.2, 0.2, 0.25, 0.2, 0.15])
+    contributions = components * weights * 100
+    table = ScoreTable(
+        rows=np.arange(n, dtype=np.intp),
+        company=np.array([r[0] for r in rows], dtype=str),
+        material=np.array([r[1] for r in rows], dtype=str),
+        score=contributions.sum(axis=1),
+        level=np.array([r[4] for r in rows], dtype=np.int8),
+        components=components,
+        contributions=contributions,
+        events=np.array([r[3] for r in rows], dtype=np.int64),
+        as_of_s=as_of,
+    )
+    assert encode_scores(table) == [encode(record) for record in score_records(table)]
