@@ -90,6 +90,7 @@ class Runtime:
         partitions = sorted({tp.partition for tp in assigned if tp.topic in self.topics})
         log.info("partitions assigned: %s", partitions)
         self.ready = False
+        self._metrics.ready.set(0)
         async with self._lock:
             restored = [await self._restore(p) for p in partitions if p not in self.states]
             if not self._broadcast_started:
