@@ -222,11 +222,13 @@ def alert_rules(t: Thresholds) -> list[dict[str, Any]]:
 
 
 def rule_groups(t: Thresholds) -> list[dict[str, Any]]:
-    """The rule groups, in the ``groups:`` format shared by both renders."""
-    return [
-        {"name": "supplyrisk.recording", "rules": recording_rules(t)},
-        {"name": "supplyrisk.alerts", "rules": alert_rules(t)},
-    ]
+    """The rule groups, in the ``groups:`` format shared by both renders.
+
+    One group: Prometheus evaluates the rules of a group in order at the same timestamp,
+    but separate groups concurrently, so alerts that read recorded series would otherwise
+    see either this or the previous evaluation's values (and their annotations flap).
+    """
+    return [{"name": "supplyrisk", "rules": recording_rules(t) + alert_rules(t)}]
 
 
 def render_rules_file(t: Thresholds | None = None) -> str:
