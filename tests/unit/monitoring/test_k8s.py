@@ -139,8 +139,8 @@ def test_custom_resources_match_their_vendored_schemas(overlay: str) -> None:
         ("ServiceMonitor", lambda d: d["spec"]["endpoints"][0].update(tlsConfig={})),
         ("ScaledObject", lambda d: d["spec"].update(maxReplicas=8)),
         ("ScaledObject", lambda d: d["spec"]["triggers"][0].pop("type")),
-        ("PrometheusRule", lambda d: d["spec"]["groups"][1]["rules"][0].update(fore="5m")),
-        ("PrometheusRule", lambda d: d["spec"]["groups"][1]["rules"][0].update(**{"for": "5 min"})),
+        ("PrometheusRule", lambda d: d["spec"]["groups"][0]["rules"][-1].update(fore="5m")),
+        ("PrometheusRule", lambda d: d["spec"]["groups"][0]["rules"][-1].update({"for": "5 min"})),
     ],
 )
 def test_schemas_reject_broken_custom_resources(kind: str, breakage: Any) -> None:
