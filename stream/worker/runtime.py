@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # Record batches in flight before a batch handler waits for acknowledgements.
 _MAX_INFLIGHT_BATCHES = 1000
+# Keys of one partition rescored for decay at one checkpoint (~0.1 s of the event loop).
+_REFRESH_KEYS = 100_000
 
 
 class Runtime:
@@ -76,6 +78,7 @@ class Runtime:
         self._broadcast_started = False
         self._lock = asyncio.Lock()
         self._inflight: list[asyncio.Future[Any]] = []  # output acks not yet awaited
+        self._refresh_from: dict[int, int] = {}  # next key row to rescore, per partition
         self._last_snapshot_s = time.monotonic()
         self.ready = False
 
@@ -238,14 +241,20 @@ class Runtime:
         self._update_lag(consumer)
 
     async def _refresh(self) -> None:
-        """Re-evaluate every key at the stream time; publish those that moved by decay.
+        """Re-evaluate keys at the stream time; publish those that moved by decay.
 
         Scores change with time as evidence ages, not only when events arrive: without
-        this, the scores topic would keep a quiet key's last value forever.
+        this, the scores topic would keep a quiet key's last value forever. Each
+        checkpoint rescoring at most ``_REFRESH_KEYS`` keys per partition (round robin)
+        bounds how long it holds the event loop; a partition with more keys is covered
+        over several checkpoints.
         """
         report = BatchReport("refresh")
         for state in self.states.values():
-            rows = np.arange(state.engine.n_keys, dtype=np.intp)
+            n = state.engine.n_keys
+            start = self._refresh_from.get(state.partition, 0) % max(n, 1)
+            rows = np.arange(start, min(start + _REFRESH_KEYS, n), dtype=np.intp)
+            self._refresh_from[state.partition] = start + len(rows)
             await self._send_all(self._scorer.publish(state, rows, report))
         self._metrics.scores_published.inc(report.scores)
         for level in report.alert_levels:

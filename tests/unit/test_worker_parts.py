@@ -139,3 +139,41 @@ def test_http_answers(scorer: Scorer) -> None:
     assert top_scores([state], {"top": "5000"})[0] == 400
     assert top_scores([state], {"level": "dire"})[0] == 400
     assert top_scores([state], {"material": "Ga"})[1] == {"scores": [], "count": 0}
+
+
+class _NoOutput:
+    async def send(self, records: Any, partition: int | None = None) -> list[Any]:
+        return []
+
+
+async def test_decay_refresh_covers_every_key_in_bounded_slices(
+    scorer: Scorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from stream.metrics import Metrics
+    from stream.worker import runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "_REFRESH_KEYS", 2)
+    state = _state()
+    records = _records(
+        TOPICS.shipments, [event("shipment", event_id=f"s{i}", company=f"C{i}") for i in range(5)]
+    )
+    scorer.apply(state, scorer.prepare(records))
+    seen: list[list[int]] = []
+    publish = scorer.publish
+
+    def spy(state: PartitionState, rows: Any, report: Any) -> Any:
+        seen.append(rows.tolist())
+        return publish(state, rows, report)
+
+    monkeypatch.setattr(scorer, "publish", spy)
+    runtime = runtime_module.Runtime(
+        SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
+        metrics=Metrics.create(CollectorRegistry()), store=None, broadcast=None,  # type: ignore[arg-type]
+        output=_NoOutput(),  # type: ignore[arg-type]
+    )  # fmt: skip
+    runtime.states[0] = state
+    for _ in range(4):
+        await runtime._refresh()
+    assert seen == [[0, 1], [2, 3], [4], [0, 1]]
