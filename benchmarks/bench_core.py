@@ -214,15 +214,11 @@ def bench_fanout(n_keys: int, repeats: int = 7) -> None:
     origin = np.array(COUNTRIES)[k % 5]
     destination = np.array(COUNTRIES)[(k // 7) % len(COUNTRIES)]
     for part in np.array_split(k, max(1, n_keys // 100_000)):
-        engine.apply(EventBatch(
-            Shipments(
-                np.char.add("s", part.astype(str)), np.full(len(part), T0), company[part],
-                material[part], origin[part], destination[part], np.full(len(part), 10.0),
-                np.ones(len(part), np.int8),
-            ),
-            LicenceDecisions.empty(), PolicySignals.empty(), Profiles.empty(),
-            ProfileShares.empty(),
-        ))  # fmt: skip
+        engine.apply(EventBatch.of(shipments=Shipments(
+            np.char.add("s", part.astype(str)), np.full(len(part), T0), company[part],
+            material[part], origin[part], destination[part], np.full(len(part), 10.0),
+            np.ones(len(part), np.int8),
+        )))  # fmt: skip
     state = engine._state.keys
     times, exposed = [], np.empty(0)
     for r in range(repeats):
@@ -231,13 +227,7 @@ def bench_fanout(n_keys: int, repeats: int = 7) -> None:
             np.array(["CN"]), np.array(["Dy"]), np.array(["JP"]), np.array([""]),
             np.zeros(1, np.int8), np.array([0.8]),
         )  # fmt: skip
-        batch = EventBatch(
-            Shipments.empty(),
-            LicenceDecisions.empty(),
-            item,
-            Profiles.empty(),
-            ProfileShares.empty(),
-        )
+        batch = EventBatch.of(signals=item)
         start = time.perf_counter()
         exposed = engine.apply(batch).changed
         times.append(time.perf_counter() - start)

@@ -272,11 +272,7 @@ async def seed_state(bootstrap: str, topic: str, keys: int, partitions: int) -> 
                     quantity_kg=np.full(n, 100.0),
                     status=np.full(n, 1, dtype=np.int8),
                 )
-                empty = EventBatch.empty()
-                state.engine.apply(
-                    EventBatch(s, empty.licences, empty.signals, empty.profiles,
-                               empty.profile_shares)
-                )  # fmt: skip
+                state.engine.apply(EventBatch.of(shipments=s))
             data = state.to_bytes()
             total += len(data)
             await store.write(p, data, output)

@@ -267,12 +267,29 @@ class EventBatch:
 
     @classmethod
     def empty(cls) -> EventBatch:
+        return cls.of()
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        shipments: Shipments | None = None,
+        licences: LicenceDecisions | None = None,
+        signals: PolicySignals | None = None,
+        profiles: Profiles | None = None,
+        profile_shares: ProfileShares | None = None,
+    ) -> EventBatch:
+        """A batch of the given records, every other kind empty.
+
+        >>> len(EventBatch.of()), EventBatch.of().shipments.time_s.dtype.name
+        (0, 'float64')
+        """
         return cls(
-            Shipments.empty(),
-            LicenceDecisions.empty(),
-            PolicySignals.empty(),
-            Profiles.empty(),
-            ProfileShares.empty(),
+            Shipments.empty() if shipments is None else shipments,
+            LicenceDecisions.empty() if licences is None else licences,
+            PolicySignals.empty() if signals is None else signals,
+            Profiles.empty() if profiles is None else profiles,
+            ProfileShares.empty() if profile_shares is None else profile_shares,
         )
 
     def __len__(self) -> int:

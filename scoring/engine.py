@@ -79,8 +79,7 @@ class Engine:
     >>> s = Shipments(np.array(["s1"]), np.array([1.7e9]), np.array(["Acme"]),
     ...     np.array(["Dy"]), np.array(["CN"]), np.array(["JP"]), np.array([500.0]),
     ...     np.array([1], dtype=np.int8))
-    >>> empty = EventBatch.empty()
-    >>> batch = EventBatch(s, empty.licences, empty.signals, empty.profiles, empty.profile_shares)
+    >>> batch = EventBatch.of(shipments=s)
     >>> engine.apply(batch).applied, engine.apply(batch).duplicates
     (1, 1)
     >>> table = engine.scores()
@@ -236,14 +235,11 @@ class Engine:
         --------
         >>> from scoring.catalogue import Material
         >>> from scoring.columns import Shipments
-        >>> dy = Material("Dy", "Dysprosium", 5.6, 7.8, 0.99, 0.01, 1.0)
-        >>> engine = Engine(Catalogue((dy,), {"CN": 5.72}, 5.0), ScoringParams())
-        >>> s = Shipments(np.array(["s1"]), np.array([1.7e9]), np.array(["Acme"]),
-        ...     np.array(["Dy"]), np.array(["CN"]), np.array(["JP"]), np.array([500.0]),
-        ...     np.array([1], dtype=np.int8))
-        >>> empty = EventBatch.empty()
-        >>> _ = engine.apply(EventBatch(s, empty.licences, empty.signals, empty.profiles,
-        ...                             empty.profile_shares))
+        >>> engine = Engine(Catalogue((Material("Dy", "Dy", 5.6, 7.8, 0.99, 0.01, 1.0),),
+        ...                           {"CN": 5.72}, 5.0), ScoringParams())
+        >>> _ = engine.apply(EventBatch.of(shipments=Shipments(
+        ...     np.array(["s1"]), np.array([1.7e9]), np.array(["Acme"]), np.array(["Dy"]),
+        ...     np.array(["CN"]), np.array(["JP"]), np.array([500.0]), np.array([1], np.int8))))
         >>> material, destination = engine.key_labels()
         >>> material.tolist(), destination.tolist(), 26 * (ord("J") - 65) + ord("P") - 65
         ([0], [249], 249)
