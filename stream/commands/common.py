@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 from config.settings import Settings, SettingsError
 from stream.errors import StreamError, UsageError
 
-__all__ = ["bootstrap_of", "reports_errors"]
+__all__ = ["add_bootstrap", "bootstrap_of", "reports_errors"]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -38,6 +38,11 @@ def reports_errors(command: str) -> Callable[[Handler], Handler]:
         return run
 
     return decorate
+
+
+def add_bootstrap(parser: argparse.ArgumentParser) -> None:
+    """The ``--bootstrap`` option of the commands that talk to a cluster."""
+    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: from settings)")
 
 
 def bootstrap_of(args: argparse.Namespace, settings: Settings) -> str:

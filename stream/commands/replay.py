@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import load_settings
-from stream.commands.common import bootstrap_of, reports_errors
+from stream.commands.common import add_bootstrap, bootstrap_of, reports_errors
 from stream.errors import UsageError
 from stream.progress import ProgressBar
 from stream.replay import replay_file
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--rate", type=float, default=None, help="events per second (default: unthrottled)"
     )
-    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: from settings)")
+    add_bootstrap(parser)
     parser.set_defaults(handler=run)
 
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from config.settings import load_settings
-from stream.commands.common import bootstrap_of, reports_errors
+from stream.commands.common import add_bootstrap, bootstrap_of, reports_errors
 from stream.topics import create_topics
 
 __all__ = ["register"]
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "existing topics are left as they are. Uses KAFKA_BOOTSTRAP_SERVERS.",
     )
     parser.add_argument("action", choices=("create",))
-    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: from settings)")
+    add_bootstrap(parser)
     parser.set_defaults(handler=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from config.settings import load_settings
-from stream.commands.common import bootstrap_of, reports_errors
+from stream.commands.common import add_bootstrap, bootstrap_of, reports_errors
 
 __all__ = ["register"]
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "publishes scores, alerts and dead letters, and serves the HTTP API and /metrics "
         "on SUPPLYRISK_WEB_PORT. Settings: config/service.toml and the environment.",
     )
-    parser.add_argument("--bootstrap", help="Kafka bootstrap servers (default: from settings)")
+    add_bootstrap(parser)
     parser.add_argument("--loglevel", choices=LOG_LEVELS, default="info")
     parser.set_defaults(handler=run)
 

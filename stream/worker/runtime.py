@@ -102,9 +102,7 @@ class Runtime:
                 self._applied = await self._broadcast.positions()
                 self._broadcast_started = True
             for state in restored:
-                self._scorer.advance(state.engine.latest_time_s)
-                await self._catch_up(state)
-                self.states[state.partition] = state
+                await self._take_over(state)
         self._metrics.partitions_assigned.set(len(self.states))
         self._metrics.ready.set(1)
         self.ready = True
@@ -113,11 +111,14 @@ class Runtime:
         """A partition fetched before its assignment callback ran: restore it now."""
         async with self._lock:
             if partition not in self.states:
-                state = await self._restore(partition)
-                self._scorer.advance(state.engine.latest_time_s)
-                await self._catch_up(state)
-                self.states[partition] = state
+                await self._take_over(await self._restore(partition))
         return self.states[partition]
+
+    async def _take_over(self, state: PartitionState) -> None:
+        """Start holding a restored state: stream time, broadcast catch-up, then serve it."""
+        self._scorer.advance(state.engine.latest_time_s)
+        await self._catch_up(state)
+        self.states[state.partition] = state
 
     async def on_revoked(self, revoked: Iterable[TP]) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic in self.topics}

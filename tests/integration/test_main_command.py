@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from config.settings import cache_dir
-from tests.integration.test_kafka_local import _free_port_pair
+from tests.integration.test_kafka_local import _cmdline_has, _free_port_pair
 
 
 def test_run_starts_everything_replays_the_scenario_and_stops_what_it_started() -> None:
@@ -34,16 +34,9 @@ def test_run_starts_everything_replays_the_scenario_and_stops_what_it_started() 
     # Exactly what it started is gone: no broker is left on its port.
     leftovers = [
         p for p in Path("/proc").iterdir()
-        if p.name.isdigit() and _runs(p, f"broker-{port}/server.properties")
+        if p.name.isdigit() and _cmdline_has(p, f"broker-{port}/server.properties")
     ]  # fmt: skip
     assert leftovers == []
-
-
-def _runs(proc: Path, needle: str) -> bool:
-    try:
-        return needle.encode() in (proc / "cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
@@ -68,7 +61,7 @@ def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
     assert "interrupted: everything started has been stopped" in err
     leftovers = [
         p for p in Path("/proc").iterdir()
-        if p.name.isdigit() and (_runs(p, f"broker-{port}/server.properties") or
+        if p.name.isdigit() and (_cmdline_has(p, f"broker-{port}/server.properties") or
                                  _has_env(p, f"SUPPLYRISK_KAFKA_PORT={port}"))
     ]  # fmt: skip
     assert leftovers == []
