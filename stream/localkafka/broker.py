@@ -195,7 +195,7 @@ class LocalKafka:
         )
         if (data_dir / "meta.properties").is_file():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = _cluster_id()
         result = subprocess.run(  # noqa: S603 - fixed argv, no shell
             [java, "-cp", classpath, "kafka.tools.StorageTool", "format",
              "-t", cluster_id, "-c", str(self._properties)],
@@ -337,3 +337,12 @@ def _last_lines(path: Path, count: int = 3) -> str:
     except OSError:
         return "no log"
     return " | ".join(line.strip() for line in lines[-count:])[:500]
+
+
+def _cluster_id() -> str:
+    """A random cluster id as Kafka makes them: URL-safe base64 of a UUID, never starting
+    with "-" (the storage tool would read such an id as an option and refuse to format)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
