@@ -100,7 +100,6 @@ class Engine:
         self._anchors = Anchors(half_lives(params))
         self._dedupe = DedupeSet(params.dedupe_capacity)
         self._latest_s = math.nan
-        self._names = np.empty(0, dtype="<U1")
 
     def _material_ids(self, codes: NDArray[np.str_]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
         """Material index of each code (-1 if unknown) and whether it is in the catalogue."""
@@ -138,26 +137,42 @@ class Engine:
             self._advance(fresh.latest_s)
         state, p, anchors = self._state, self.params, self._anchors
         d = fresh.licences
-        touched = [
-            apply_shipments(
-                state,
-                fresh.shipments,
-                fresh.shipment_material,
-                fresh.shipment_id,
-                anchors=anchors,
-                params=p,
-            ),
-            apply_licences(
-                state, d, fresh.licence_material, fresh.licence_id, anchors=anchors, params=p
-            ),
-            apply_profiles(
-                state, fresh.profiles, fresh.profile_material, fresh.shares, fresh.share_material
-            ),
-        ]
-        cells = apply_signals(state, fresh.signals, fresh.signal_material, anchors, p)
+        # Each kind is applied only when present: most batches hold one kind, and a small
+        # batch would otherwise spend most of its time on empty columns.
+        touched = [np.empty(0, dtype=np.intp)]
+        if len(fresh.shipments):
+            touched.append(
+                apply_shipments(
+                    state,
+                    fresh.shipments,
+                    fresh.shipment_material,
+                    fresh.shipment_id,
+                    anchors=anchors,
+                    params=p,
+                )
+            )
+        if len(d):
+            touched.append(
+                apply_licences(
+                    state, d, fresh.licence_material, fresh.licence_id, anchors=anchors, params=p
+                )
+            )
+        if len(fresh.profiles) or len(fresh.shares):
+            touched.append(
+                apply_profiles(
+                    state,
+                    fresh.profiles,
+                    fresh.profile_material,
+                    fresh.shares,
+                    fresh.share_material,
+                )
+            )
+        exposed = None
         wide = d.company == ""
-        destination, _ = country_codes(d.destination[wide])
-        exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
+        if wide.any() or len(fresh.signals):
+            cells = apply_signals(state, fresh.signals, fresh.signal_material, anchors, p)
+            destination, _ = country_codes(d.destination[wide])
+            exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
         if exposed is None:
             changed = _sorted_unique(np.concatenate(touched))
         else:
@@ -197,7 +212,7 @@ class Engine:
         keys = self._state.keys
         return ScoreTable(
             rows=unique,
-            company=self._company_names()[keys["company"][unique]],
+            company=self._state.company_names.take(keys["company"][unique]),
             material=self._ref.codes[keys["material"][unique]],
             score=score,
             level=np.searchsorted(thresholds, score, side="right").astype(np.int8),
@@ -207,20 +222,16 @@ class Engine:
             as_of_s=as_of,
         )
 
-    def _company_names(self) -> NDArray[np.str_]:
-        names = self._state.company_names
-        if len(self._names) != len(names):
-            self._names = np.array(names, dtype=str) if names else np.empty(0, dtype="<U1")
-        return self._names
-
     def lookup(self, company: NDArray[np.str_], material: NDArray[np.str_]) -> NDArray[np.intp]:
         """Key rows of (company, material) pairs; -1 for unknown keys."""
         company = np.asarray(company)
         firm = self._state.company_index.find(stable_hash(company).view(np.int64))
         mat, known = self._material_ids(np.asarray(material))
         rows = self._state.key_index.find(key_codes(np.maximum(firm, 0), np.maximum(mat, 0)))
-        names = self._company_names()
-        same = (firm >= 0) & (names[np.maximum(firm, 0)] == company) if len(names) else firm >= 0
+        names = self._state.company_names
+        same = (
+            (firm >= 0) & (names.take(np.maximum(firm, 0)) == company) if len(names) else firm >= 0
+        )
         return np.where(same & known & (firm >= 0), rows, -1).astype(np.intp)
 
     def key_labels(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
@@ -265,8 +276,7 @@ class Engine:
         """Bytes of state by part (arrays; Python-held company names estimated)."""
         state = self._state
         out = {name: t.nbytes() + i.nbytes() for name, (t, i) in state.tables().items()}
-        names = sum(49 + len(s) + 8 for s in state.company_names)  # str header + list slot
-        out["companies"] = state.company_index.nbytes() + names
+        out["companies"] = state.company_index.nbytes() + state.company_names.nbytes()
         out["dedupe"] = self._dedupe.nbytes()
         return out
 

@@ -81,6 +81,17 @@ def _take(record: R, ok: NDArray[np.bool_]) -> R:
     return record if ok.all() else record.take(ok)
 
 
+def _checked(
+    check: Callable[[R, NDArray[np.bool_], ScoringParams, float | None], Reasons],
+    record: R,
+    known: NDArray[np.bool_],
+    params: ScoringParams,
+    now_s: float | None,
+) -> Reasons:
+    """``check`` of ``record``; an empty record (most batches hold one kind) skips it."""
+    return check(record, known, params, now_s) if len(record) else Reasons(0)
+
+
 def admit(
     batch: EventBatch, material_ids: MaterialIds, params: ScoringParams, now_s: float | None
 ) -> Admitted:
@@ -97,11 +108,11 @@ def admit(
     n_mat, n_known = material_ids(n.material)
     p_mat, p_known = material_ids(p.material)
     ps_mat, ps_known = material_ids(ps.material)
-    s_reason = check_shipments(s, s_known, params, now_s)
-    d_reason = check_licences(d, d_known, params, now_s)
-    n_reason = check_signals(n, n_known, params, now_s)
-    p_reason = check_profiles(p, p_known, params, now_s)
-    ps_reason = check_profile_shares(ps, ps_known, params, now_s)
+    s_reason = _checked(check_shipments, s, s_known, params, now_s)
+    d_reason = _checked(check_licences, d, d_known, params, now_s)
+    n_reason = _checked(check_signals, n, n_known, params, now_s)
+    p_reason = _checked(check_profiles, p, p_known, params, now_s)
+    ps_reason = _checked(check_profile_shares, ps, ps_known, params, now_s)
 
     n_event = stable_hash(n.event_id)
     _spread(n_reason, n_event, n_reason, n_event, "another row of this news event is invalid")

@@ -37,8 +37,7 @@ def write_snapshot(
     for name, (table, index) in state.tables().items():
         arrays |= table.to_arrays(f"{name}.")
         arrays[f"{name}.index_codes"], arrays[f"{name}.index_rows"] = index.entries()
-    names = state.company_names
-    arrays["companies.names"] = np.array(names, dtype=str) if names else np.empty(0, "<U1")
+    arrays["companies.names"] = state.company_names.to_array()
     company_codes, company_rows = state.company_index.entries()
     arrays["companies.index_codes"] = company_codes
     arrays["companies.index_rows"] = company_rows
@@ -72,7 +71,7 @@ def read_snapshot(
     for name, (table, index) in state.tables().items():
         table.load(arrays, f"{name}.")
         index.load(arrays[f"{name}.index_codes"], arrays[f"{name}.index_rows"])
-    state.company_names = arrays["companies.names"].tolist()
+    state.company_names.load(arrays["companies.names"])
     state.company_index.load(arrays["companies.index_codes"], arrays["companies.index_rows"])
     dedupe.load(arrays["dedupe.hashes"], arrays["dedupe.times"])
     return float(arrays["latest_s"])

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scoring.hashing import N_COUNTRIES
-from scoring.index import Columns, HashIndex
+from scoring.index import Columns, HashIndex, Names
 
 __all__ = [
     "ANY_COMPANY",
@@ -75,7 +75,7 @@ class State:
 
     def __init__(self) -> None:
         self.company_index = HashIndex()
-        self.company_names: list[str] = []
+        self.company_names = Names()
         self.keys = Columns(
             {
                 "company": (np.int32, -1),
@@ -145,7 +145,7 @@ class State:
                 codes[new], return_index=True, return_inverse=True
             )
             start = len(self.company_names)
-            self.company_names.extend(names[new][first].tolist())
+            self.company_names.extend(names[new][first])
             rows = np.arange(start, start + len(new_codes))
             self.company_index.insert(new_codes, rows)
             ids[new] = rows[inverse]
