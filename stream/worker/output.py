@@ -56,6 +56,13 @@ class OutputProducer:
                 self._producer = producer
         return self._producer
 
+    async def prepare(self, topics: Sequence[str]) -> None:
+        """Start and learn the partitions of ``topics`` now, so the first batch of outputs
+        does not wait for a connection and metadata."""
+        producer = await self.start()
+        for topic in topics:
+            await self._partitions_of(topic, producer)
+
     async def stop(self) -> None:
         if self._producer is not None:
             producer, self._producer = self._producer, None

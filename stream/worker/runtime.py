@@ -97,6 +97,7 @@ class Runtime:
         async with self._lock:
             restored = [await self._restore(p) for p in partitions if p not in self.states]
             if not self._broadcast_started:
+                await self._output.prepare(self._output_topics())
                 start = _earliest([s.broadcast for s in restored])
                 await self._broadcast.start(start)
                 self._applied = await self._broadcast.positions()
@@ -106,6 +107,11 @@ class Runtime:
         self._metrics.partitions_assigned.set(len(self.states))
         self._metrics.ready.set(1)
         self.ready = True
+
+    def _output_topics(self) -> list[str]:
+        topics = self._settings.topics
+        dead_letters = [topics.dead_letter(name) for name in topics.inputs]
+        return [topics.scores, topics.alerts, topics.state, *dead_letters]
 
     async def _adopt(self, partition: int) -> PartitionState:
         """A partition fetched before its assignment callback ran: restore it now."""
