@@ -104,6 +104,7 @@ class WorkerSettings:
     web_port: int
     data_dir: Path
     batch_max_events: int
+    switch_interval_s: float
     score_emit_threshold: float
     alert_hysteresis: float
     snapshot_interval_s: float
@@ -269,6 +270,9 @@ def load_settings(
             data_dir=worker.get("data_dir", "SUPPLYRISK_DATA_DIR", Path),
             batch_max_events=worker.get(
                 "batch_max_events", "SUPPLYRISK_BATCH_MAX_EVENTS", _bounded(int, 1, 1_000_000)
+            ),
+            switch_interval_s=worker.get(
+                "switch_interval_s", "SUPPLYRISK_SWITCH_INTERVAL_S", _bounded(float, 1e-5, 0.1)
             ),
             score_emit_threshold=worker.get(
                 "score_emit_threshold", "SUPPLYRISK_SCORE_EMIT_THRESHOLD", _bounded(float, 0, 100)
