@@ -22,7 +22,11 @@ from numpy.typing import NDArray
 from config import Lexicon, load_lexicon
 from scoring.columns import (
     EventBatch,
+    LicenceDecisions,
     PolicySignals,
+    Profiles,
+    ProfileShares,
+    Shipments,
 )
 from stream.event_columns import (
     Collector,
@@ -102,10 +106,26 @@ class EventDecoder:
                 continue
             add_event(event)
             add_position(position)
-        shipments, ship_pos = shipment_columns(collectors["shipment"], rejects)
-        licences, lic_pos = licence_columns(collectors["licence_decision"], rejects)
-        signals, sig_pos = self._signals(collectors["news"], rejects)
-        profiles, prof_pos, shares, share_pos = profile_columns(collectors["profile"], rejects)
+        # Kinds absent from the batch (most batches hold one) skip their column checks.
+        c, none = collectors, np.empty(0, dtype=np.int64)
+        shipments, ship_pos = (
+            shipment_columns(c["shipment"], rejects)
+            if c["shipment"].events
+            else (Shipments.empty(), none)
+        )
+        licences, lic_pos = (
+            licence_columns(c["licence_decision"], rejects)
+            if c["licence_decision"].events
+            else (LicenceDecisions.empty(), none)
+        )
+        signals, sig_pos = (
+            self._signals(c["news"], rejects) if c["news"].events else (PolicySignals.empty(), none)
+        )
+        profiles, prof_pos, shares, share_pos = (
+            profile_columns(c["profile"], rejects)
+            if c["profile"].events
+            else (Profiles.empty(), none, ProfileShares.empty(), none)
+        )
         rejects.sort(key=lambda r: r[0])
         return DecodedBatch(
             EventBatch(shipments, licences, signals, profiles, shares),
