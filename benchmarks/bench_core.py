@@ -120,8 +120,10 @@ def shuffled_batches(batch: EventBatch, size: int, seed: int = 2) -> list[EventB
     n_parts = max(1, len(batch) // size)
     parts = [np.array_split(rng.permutation(len(r)), n_parts) for r in records]
     empty = ProfileShares.empty()
+    s, d, n, pr = records
+    ps, pd, pn, pp = parts
     return [
-        EventBatch(*[r.take(p[i]) for r, p in zip(records, parts, strict=True)], empty)
+        EventBatch(s.take(ps[i]), d.take(pd[i]), n.take(pn[i]), pr.take(pp[i]), empty)
         for i in range(n_parts)
     ]
 
@@ -220,7 +222,7 @@ def bench_fanout(n_keys: int, repeats: int = 7) -> None:
             np.ones(len(part), np.int8),
         )))  # fmt: skip
     state = engine._state.keys
-    times, exposed = [], np.empty(0)
+    times, exposed = [], np.empty(0, dtype=np.intp)
     for r in range(repeats):
         item = PolicySignals(
             np.array([f"news-{r}"]), np.zeros(1, np.int32), np.array([T0 + DAY]),

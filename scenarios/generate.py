@@ -16,7 +16,7 @@ import csv
 import json
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -223,7 +223,7 @@ def licences(
 def country_wide(roster: list[Lane]) -> Iterator[dict[str, object]]:
     """Decisions on every importer of a lane: the dated controls and their suspensions."""
     lanes = sorted({(lane.home, lane.material) for lane in roster if "CN" in lane.shares})
-    rules = [
+    rules: list[tuple[date, str, Callable[[str, str], bool]]] = [
         (NO18_DAY, "suspended", lambda d, m: m in NO18),
         (NO57_DAY, "pending", lambda d, m: m in NO57 or m == "graphite"),
         (NO70_DAY, "approved", lambda d, m: m in NO57 or m == "graphite"),

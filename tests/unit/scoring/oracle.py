@@ -65,7 +65,7 @@ class Oracle:
         self.news: list[_News] = []
 
     def _w(self, t: float, half_life_s: float) -> float:
-        return 2.0 ** ((t - self.ref_s) / half_life_s)
+        return float(2.0 ** ((t - self.ref_s) / half_life_s))
 
     def _key(self, company: str, material: str) -> _Key:
         return self.keys.setdefault((company, material), _Key())
@@ -161,7 +161,7 @@ class Oracle:
             concentration = min(hhi * (1 - m.eol_rir) * m.si_sr / p.concentration_scale, 1.0)
 
         def at(value: float, half_life_s: float) -> float:
-            return value * 2.0 ** ((self.ref_s - as_of_s) / half_life_s)
+            return float(value * 2.0 ** ((self.ref_s - as_of_s) / half_life_s))
 
         recent = at(k.inflow_short, p.flow_short_half_life_s)
         baseline = at(k.inflow_long, p.flow_long_half_life_s)
