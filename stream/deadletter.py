@@ -9,7 +9,7 @@ and replayed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from stream.metrics import DEAD_LETTER_REASONS
 
@@ -27,9 +27,9 @@ _CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 assert {name for name, _ in _CLASSES} <= set(DEAD_LETTER_REASONS)  # noqa: S101 - import-time invariant
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A record to produce."""
+class Outgoing(NamedTuple):
+    """A record to produce (a named tuple: the worker makes one per output record, and a
+    tuple is built several times faster than a frozen dataclass)."""
 
     topic: str
     key: bytes | None

@@ -9,7 +9,7 @@ import numpy as np
 from scoring import COMPONENTS, LEVELS, ScoreTable
 from stream.codec import encode, format_time
 
-__all__ = ["SCORE_CONTRACT_VERSION", "encode_scores", "score_records"]
+__all__ = ["SCORE_CONTRACT_VERSION", "encode_scores", "encoded_numbers", "score_records"]
 
 SCORE_CONTRACT_VERSION = 1
 
@@ -65,12 +65,12 @@ def encode_scores(table: ScoreTable) -> list[bytes]:
     components = np.round(table.components, 6)
     contributions = np.round(table.contributions, 6)
     columns = [
-        *(_numbers(components[:, i]) for i in order),
-        *(_numbers(contributions[:, i]) for i in order),
+        *(encoded_numbers(components[:, i]) for i in order),
+        *(encoded_numbers(contributions[:, i]) for i in order),
         [str(e).encode() for e in table.events.tolist()],
         [_LEVELS[i] for i in table.level.tolist()],
         [encode(m) for m in table.material.tolist()],
-        _numbers(np.round(table.score, 6)),
+        encoded_numbers(np.round(table.score, 6)),
     ]
     as_of = encode(format_time(table.as_of_s))
     companies = [encode(c) for c in table.company.tolist()]
@@ -84,8 +84,12 @@ def encode_scores(table: ScoreTable) -> list[bytes]:
 _LEVELS = [encode(level) for level in LEVELS]
 
 
-def _numbers(values: np.ndarray) -> list[bytes]:
-    """Each float as the codec writes it (one encode call for the whole column)."""
+def encoded_numbers(values: np.ndarray) -> list[bytes]:
+    """Each float as the codec writes it (one encode call for the whole column).
+
+    >>> encoded_numbers(np.array([0.5, 1.0, 1e-7]))
+    [b'0.5', b'1.0', b'1e-7']
+    """
     text = encode(values.tolist())
     return text[1:-1].split(b",") if len(values) else []
 

@@ -84,12 +84,16 @@ class OutputProducer:
             return []
         producer = await self.start()
         grouped: dict[tuple[str, int], list[Outgoing]] = defaultdict(list)
+        known = self._partitions  # the common case needs no coroutine per record
         for record in records:
             target = partition if partition is not None else record.partition
             if target is None:
                 target = await self._partition_of(record, producer)
             else:
-                target %= len(await self._partitions_of(record.topic, producer))
+                partitions = known.get(record.topic)
+                if partitions is None:
+                    partitions = await self._partitions_of(record.topic, producer)
+                target %= len(partitions)
             grouped[(record.topic, target)].append(record)
         acks: list[asyncio.Future[Any]] = []
         for (topic, target), group in grouped.items():

@@ -114,10 +114,9 @@ class Runtime:
         return [topics.scores, topics.alerts, topics.state, *dead_letters]
 
     async def _adopt(self, partition: int) -> PartitionState:
-        """A partition fetched before its assignment callback ran: restore it now."""
-        async with self._lock:
-            if partition not in self.states:
-                await self._take_over(await self._restore(partition))
+        """A partition fetched before its assignment callback ran: restore it now (the
+        caller holds the lock)."""
+        await self._take_over(await self._restore(partition))
         return self.states[partition]
 
     async def _take_over(self, state: PartitionState) -> None:
@@ -128,13 +127,14 @@ class Runtime:
 
     async def on_revoked(self, revoked: Iterable[TP]) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic in self.topics}
-        leaving = [self.states[p] for p in sorted(partitions) if p in self.states]
-        try:
-            await self._save(leaving)  # best effort: the next owner can also replay
-        except Exception:
-            log.exception("snapshot of revoked partitions %s failed", sorted(partitions))
-        for state in leaving:
-            del self.states[state.partition]
+        async with self._lock:  # after the fetch in hand, if any
+            leaving = [self.states[p] for p in sorted(partitions) if p in self.states]
+            try:
+                await self._save(leaving)  # best effort: the next owner can also replay
+            except Exception:
+                log.exception("snapshot of revoked partitions %s failed", sorted(partitions))
+            for state in leaving:
+                del self.states[state.partition]
         self._metrics.partitions_assigned.set(len(self.states))
 
     async def _restore(self, partition: int) -> PartitionState:
@@ -157,17 +157,21 @@ class Runtime:
     # -- batches -------------------------------------------------------------------------
 
     async def handle(self, records: Mapping[TP, Sequence[Any]]) -> None:
-        """A fetch of the partitioned topics (see :class:`stream.worker.faust_batch.BatchSink`)."""
-        outgoing: list[Outgoing] = []
+        """A fetch of the partitioned topics (see :class:`stream.worker.faust_batch.BatchSink`).
+
+        The fetch is handled under the lock, so a revocation, an assignment or a broadcast
+        batch waits for it, and each partition's outputs are queued as soon as that
+        partition is scored rather than after the whole fetch.
+        """
         started = time.perf_counter()
-        for tp, tp_records in records.items():
-            state = self.states.get(tp.partition) or await self._adopt(tp.partition)
-            sent, report = self._scorer.apply(state, self._scorer.prepare(tp_records))
-            state.offsets[tp.topic] = tp_records[-1].offset + 1
-            state.changes += len(tp_records)
-            outgoing += sent
-            self._record(report)
-        await self._send_all(outgoing)
+        async with self._lock:
+            for tp, tp_records in records.items():
+                state = self.states.get(tp.partition) or await self._adopt(tp.partition)
+                sent, report = self._scorer.apply(state, self._scorer.prepare(tp_records))
+                state.offsets[tp.topic] = tp_records[-1].offset + 1
+                state.changes += len(tp_records)
+                self._record(report)
+                await self._send_all(sent)
         self._metrics.batch_processing.observe(time.perf_counter() - started)
 
     async def run_broadcast(self, stopping: Callable[[], bool]) -> None:

@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from config.settings import TopicSettings, WorkerSettings
-from scoring import COMPONENTS, LEVELS, EventBatch, ScoreTable
-from stream.codec import encode, format_time
+from scoring import LEVELS, EventBatch, ScoreTable
+from stream.alerts import encode_alerts
 from stream.deadletter import Outgoing, dead_letter, reason_class
 from stream.emission import Transitions
 from stream.events import DecodedBatch, EventDecoder
@@ -235,25 +235,11 @@ def _take(table: ScoreTable, mask: NDArray[np.bool_]) -> ScoreTable:
 def _alert_records(table: ScoreTable, transitions: Transitions) -> list[tuple[bytes, bytes]]:
     """``company|material`` keys and alert values of the keys whose level changed."""
     at = np.searchsorted(table.rows, transitions.rows)
-    as_of = format_time(table.as_of_s)
-    top = np.argmax(table.contributions[at], axis=1) if at.size else at
-    records = []
-    for company, material, level, previous, score, component in zip(
-        table.company[at].tolist(), table.material[at].tolist(), transitions.level.tolist(),
-        transitions.previous.tolist(), np.round(table.score[at], 6).tolist(), top.tolist(),
-        strict=True,
-    ):  # fmt: skip
-        alert = {
-            "company": company,
-            "material": material,
-            "level": LEVELS[level],
-            "previous_level": LEVELS[previous] if previous >= 0 else None,
-            "score": score,
-            "as_of": as_of,
-            "top_component": COMPONENTS[component],
-        }
-        records.append((f"{company}|{material}".encode(), encode(alert)))
-    return records
+    keys = np.char.add(np.char.add(table.company[at], "|"), table.material[at])
+    return [
+        (key.encode(), value)
+        for key, value in zip(keys.tolist(), encode_alerts(table, transitions), strict=True)
+    ]
 
 
 def _keys_and_values(table: ScoreTable) -> list[tuple[bytes, bytes]]:
