@@ -172,6 +172,7 @@ class Runtime:
                 state.changes += len(tp_records)
                 self._record(report)
                 await self._send_all(sent)
+                await asyncio.sleep(0)  # the producer sends them while the next is scored
         self._metrics.batch_processing.observe(time.perf_counter() - started)
 
     async def run_broadcast(self, stopping: Callable[[], bool]) -> None:
