@@ -161,6 +161,14 @@ def test_http_api_answers_and_refuses_clearly(
     assert body["error"] == "bad as_of"
 
 
+def test_the_worker_log_holds_log_lines_only(
+    running: tuple[dict[str, str], WorkerProcess],
+) -> None:
+    # Faust's spinner would write cursor codes and lower the root logger to DEBUG.
+    _, worker = running
+    assert "\x1b[?25" not in worker.log.read_text(errors="replace")
+
+
 def test_kcat_reads_scores_and_alerts_that_match_the_schemas(
     running: tuple[dict[str, str], WorkerProcess], kafka_bootstrap: str
 ) -> None:
