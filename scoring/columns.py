@@ -17,7 +17,7 @@ Conventions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Self
 
@@ -85,7 +85,7 @@ class _Columns:
     _dtypes: dict[str, str]
 
     def __post_init__(self) -> None:
-        lengths = {len(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        lengths = {len(getattr(self, name)) for name in self._dtypes}
         if len(lengths) > 1:
             raise ValueError(f"{type(self).__name__}: columns differ in length: {lengths}")
         for name, dtype in self._dtypes.items():
@@ -98,7 +98,7 @@ class _Columns:
                 )
 
     def __len__(self) -> int:
-        return len(getattr(self, fields(self)[0].name))  # type: ignore[arg-type]
+        return len(getattr(self, next(iter(self._dtypes))))
 
     @classmethod
     def empty(cls) -> Self:

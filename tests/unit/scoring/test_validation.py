@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
 from scoring import Engine, ScoringParams
+from scoring.columns import LicenceDecisions, PolicySignals, Profiles, ProfileShares, Shipments
 from tests.unit.scoring.events import (
     T0,
     Event,
@@ -112,3 +114,17 @@ def test_a_profile_with_a_bad_share_is_refused_whole() -> None:
     kinds = sorted(result.rejected.kind.tolist())
     assert kinds == ["profile", "profile_share", "profile_share"]
     assert engine.n_keys == 0
+
+
+@pytest.mark.parametrize(
+    "record", [Shipments, LicenceDecisions, PolicySignals, Profiles, ProfileShares]
+)
+def test_column_records_declare_every_field_in_order(record: type) -> None:
+    # The records check lengths and dtypes, and take their length, from ``_dtypes``.
+    assert list(record._dtypes) == [f.name for f in dataclasses.fields(record)]
+
+
+def test_column_records_refuse_ragged_columns() -> None:
+    good = Shipments.empty()
+    with pytest.raises(ValueError, match="columns differ in length"):
+        dataclasses.replace(good, quantity_kg=np.zeros(1))
