@@ -185,7 +185,7 @@ def test_a_real_worker_is_scraped_with_the_catalogued_metrics(
 
             def consumed() -> float:
                 total = prom.values("sum(supplyrisk_events_consumed_total)")
-                return sum(total.values())
+                return float(sum(total.values()))
 
             harness.wait_until(consumed, 60, "consumed events in Prometheus")
             assert sum(prom.values("supplyrisk_ready").values()) == 1

@@ -37,5 +37,5 @@ def test_missing_maven_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_a_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
     # 0xF8 encodes to "-" in URL-safe base64: the storage tool would take it for an option.
     drawn = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x10" * 16)])
-    monkeypatch.setattr(broker.uuid, "uuid4", lambda: next(drawn))
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
     assert broker._cluster_id() == base64.urlsafe_b64encode(b"\x10" * 16).rstrip(b"=").decode()

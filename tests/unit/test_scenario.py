@@ -60,11 +60,19 @@ def daily() -> dict[float, ScoreTable]:
     batch, rejects = decode_lines(SCENARIO.read_bytes().splitlines())
     assert rejects == []
     engine = Engine(load_catalogue(), load_scoring_params())
-    records = (batch.shipments, batch.licences, batch.signals, batch.profiles, batch.profile_shares)
+    s, d, n, p, ps = (
+        batch.shipments, batch.licences, batch.signals, batch.profiles, batch.profile_shares
+    )  # fmt: skip
     tables = {}
     previous = -np.inf
     for t in np.arange(ts("2024-10-02"), ts("2026-04-01"), DAY):
-        window = EventBatch(*[r.take((r.time_s >= previous) & (r.time_s < t)) for r in records])
+        window = EventBatch(
+            s.take((s.time_s >= previous) & (s.time_s < t)),
+            d.take((d.time_s >= previous) & (d.time_s < t)),
+            n.take((n.time_s >= previous) & (n.time_s < t)),
+            p.take((p.time_s >= previous) & (p.time_s < t)),
+            ps.take((ps.time_s >= previous) & (ps.time_s < t)),
+        )
         result = engine.apply(window)
         assert len(result.rejected) == 0
         previous = t

@@ -14,7 +14,7 @@ from stream.events import decode_batch
 
 ALPHA2 = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2)
 # numpy unicode arrays drop trailing NUL characters: names never contain them here.
-TEXT = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+TEXT = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
 NAME = st.text(TEXT, min_size=1, max_size=40)
 TIME = st.integers(min_value=0, max_value=4_102_444_800).map(lambda s: format_time(float(s)))
 STATUS = st.sampled_from(["shipped", "delivered", "delayed", "held", "cancelled"])

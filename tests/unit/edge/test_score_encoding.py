@@ -13,7 +13,7 @@ from stream.emission import Transitions
 from stream.scores import encode_scores, score_records
 
 names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     min_size=1,
     max_size=30,
 )

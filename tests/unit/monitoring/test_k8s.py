@@ -185,7 +185,8 @@ def test_skipped_checkov_checks_are_justified() -> None:
 def container(docs: list[Doc]) -> Doc:
     containers = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1
-    return containers[0]
+    first: Doc = containers[0]
+    return first
 
 
 def env_config(docs: list[Doc]) -> dict[str, str]:
@@ -344,11 +345,8 @@ def dockerfile_problems(text: str) -> list[str]:
     lines = [
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]
-    args = dict(
-        re.fullmatch(r"ARG (\w+)=(\S+)", line).groups()  # type: ignore[union-attr]
-        for line in lines
-        if re.fullmatch(r"ARG \w+=\S+", line)
-    )
+    declared = (re.fullmatch(r"ARG (\w+)=(\S+)", line) for line in lines)
+    args = {match[1]: match[2] for match in declared if match}
     problems: list[str] = []
     froms = [line.split()[1] for line in lines if line.upper().startswith("FROM ")]
     if len(froms) < 2:

@@ -18,7 +18,7 @@ def run(batches: list[list[Event]], params: ScoringParams | None = None) -> Engi
 
 
 def latest(events: list[Event]) -> float:
-    return max(e["time_s"] for e in events)
+    return float(max(e["time_s"] for e in events))
 
 
 def components_by_key(engine: Engine, as_of_s: float) -> dict[tuple[str, str], np.ndarray]:

@@ -25,7 +25,8 @@ def components(events: list[Event], company: str, material: str, as_of_s: float)
     engine = Engine(catalogue(), ScoringParams())
     assert len(engine.apply(to_batch(events)).rejected) == 0
     row = engine.lookup(np.array([company]), np.array([material]))
-    return engine.scores(row, as_of_s=as_of_s).components[0]
+    components: np.ndarray = engine.scores(row, as_of_s=as_of_s).components[0]
+    return components
 
 
 def test_news_matching_a_key_by_target_and_by_company_counts_once() -> None:

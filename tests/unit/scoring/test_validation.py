@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -119,7 +120,7 @@ def test_a_profile_with_a_bad_share_is_refused_whole() -> None:
 @pytest.mark.parametrize(
     "record", [Shipments, LicenceDecisions, PolicySignals, Profiles, ProfileShares]
 )
-def test_column_records_declare_every_field_in_order(record: type) -> None:
+def test_column_records_declare_every_field_in_order(record: type[Any]) -> None:
     # The records check lengths and dtypes, and take their length, from ``_dtypes``.
     assert list(record._dtypes) == [f.name for f in dataclasses.fields(record)]
 
