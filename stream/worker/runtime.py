@@ -165,9 +165,10 @@ class Runtime:
         """
         started = time.perf_counter()
         async with self._lock:
+            prepared = self._scorer.prepare_fetch(records)
             for tp, tp_records in records.items():
                 state = self.states.get(tp.partition) or await self._adopt(tp.partition)
-                sent, report = self._scorer.apply(state, self._scorer.prepare(tp_records))
+                sent, report = self._scorer.apply(state, prepared[tp])
                 state.offsets[tp.topic] = tp_records[-1].offset + 1
                 state.changes += len(tp_records)
                 self._record(report)

@@ -7,7 +7,8 @@ the clock as an argument, so a unit test runs it with plain objects and no broke
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,6 +79,28 @@ class Prepared:
     positions: dict[str, NDArray[np.int64]]
     refused: list[tuple[int, str]]
 
+    def part(self, start: int, end: int, records: Sequence[Record]) -> Prepared:
+        """The rows of ``records[start:end]`` (``records`` is that slice): a partition's
+        share of a batch decoded for several partitions of one topic at once."""
+        columns: dict[str, Any] = {}
+        positions: dict[str, NDArray[np.int64]] = {}
+        for kind, name in _BATCH_FIELDS.items():
+            column, at = getattr(self.batch, name), self.positions[kind]
+            lo, hi = np.searchsorted(at, [start, end])  # rows are in position order
+            positions[kind] = at[lo:hi] - start
+            # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
+            columns[name] = column.take(np.arange(lo, hi)) if len(column) else column
+        batch = EventBatch(**columns)
+        country_wide = np.flatnonzero(batch.licences.company == "")
+        return Prepared(
+            records=records,
+            batch=batch,
+            shared=dataclasses.replace(batch, licences=batch.licences.take(country_wide)),
+            shared_licences=country_wide,
+            positions=positions,
+            refused=[(p - start, reason) for p, reason in self.refused if start <= p < end],
+        )
+
 
 class Scorer:
     """Applies batches to partition states and says what to publish."""
@@ -119,6 +142,22 @@ class Scorer:
             positions=decoded.positions,
             refused=refused,
         )
+
+    def prepare_fetch(self, fetch: Mapping[Any, Sequence[Record]]) -> dict[Any, Prepared]:
+        """Decode a fetch once per topic (decoding has a fixed cost per call, and a fetch
+        holds several partitions of a topic); one :class:`Prepared` per topic partition."""
+        by_topic: dict[str, list[tuple[Any, Sequence[Record]]]] = defaultdict(list)
+        for tp, records in fetch.items():
+            by_topic[records[0].topic].append((tp, records))
+        prepared: dict[Any, Prepared] = {}
+        for groups in by_topic.values():
+            whole = self.prepare([r for _, records in groups for r in records])
+            start = 0
+            for tp, records in groups:
+                end = start + len(records)
+                prepared[tp] = whole if len(groups) == 1 else whole.part(start, end, records)
+                start = end
+        return prepared
 
     def apply(
         self,

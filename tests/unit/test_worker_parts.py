@@ -55,6 +55,32 @@ def _records(topic: str, values: list[Any], partition: int = 2) -> list[FakeReco
     ]
 
 
+def test_a_fetch_decoded_once_gives_each_partition_what_its_own_decoding_gives(
+    scorer: Scorer,
+) -> None:
+    # Good, undecodable, invalid and wrong-kind records spread over partitions of two
+    # topics; profiles carry origin-share rows, so every row kind crosses a boundary.
+    def profile(event_id: str, company: str) -> Any:
+        shares = {"CN": 0.7, "AU": 0.3}
+        return event("profile", event_id=event_id, company=company, origin_shares=shares)
+
+    values: dict[tuple[str, int], list[Any]] = {
+        (TOPICS.shipments, 0): [
+            event("shipment", event_id="a1"), b"{broken", event("news", event_id="n1")],
+        (TOPICS.shipments, 1): [
+            event("shipment", event_id="b1", material="Unobtainium"),
+            profile("b2", "Nagoya"), event("shipment", event_id="b3", company="Kyoto")],
+        (TOPICS.shipments, 2): [event("shipment", event_id="c1", company="Osaka")],
+        (TOPICS.profiles, 0): [profile("p1", "Acme"), profile("p2", "Sendai")],
+        (TOPICS.profiles, 1): [event("shipment", event_id="q1"), profile("q2", "Kobe")],
+    }  # fmt: skip
+    fetch = {key: _records(key[0], v, partition=key[1]) for key, v in values.items()}
+    once = scorer.prepare_fetch(fetch)
+    for (_, partition), records in fetch.items():
+        alone = scorer.apply(_state(partition), scorer.prepare(records))
+        assert scorer.apply(_state(partition), once[(records[0].topic, partition)]) == alone
+
+
 def test_the_handler_scores_good_records_and_dead_letters_bad_ones(scorer: Scorer) -> None:
     state = _state(2)
     good = event("shipment", company="Acme", material="Dy")
