@@ -19,7 +19,6 @@ from config.settings import TopicSettings, WorkerSettings
 from scoring import LEVELS, EventBatch, ScoreTable
 from stream.alerts import encode_alerts
 from stream.deadletter import Outgoing, dead_letter, reason_class
-from stream.emission import Transitions
 from stream.events import DecodedBatch, EventDecoder
 from stream.scores import encode_scores
 from stream.worker.partition_state import PartitionState
@@ -75,9 +74,21 @@ class Prepared:
     records: Sequence[Record]
     batch: EventBatch
     shared: EventBatch  # without company-scoped licence decisions
-    shared_licences: NDArray[np.intp]  # rows of batch.licences kept in shared
     positions: dict[str, NDArray[np.int64]]
     refused: list[tuple[int, str]]
+
+    @classmethod
+    def of(
+        cls,
+        records: Sequence[Record],
+        batch: EventBatch,
+        positions: dict[str, NDArray[np.int64]],
+        refused: list[tuple[int, str]],
+    ) -> Prepared:
+        """``batch`` of ``records``, with its share for every partition state."""
+        country_wide = batch.licences.take(batch.licences.company == "")
+        shared = dataclasses.replace(batch, licences=country_wide)
+        return cls(records, batch, shared, positions, refused)
 
     def part(self, start: int, end: int, records: Sequence[Record]) -> Prepared:
         """The rows of ``records[start:end]`` (``records`` is that slice): a partition's
@@ -90,16 +101,8 @@ class Prepared:
             positions[kind] = at[lo:hi] - start
             # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
             columns[name] = column.take(np.arange(lo, hi)) if len(column) else column
-        batch = EventBatch(**columns)
-        country_wide = np.flatnonzero(batch.licences.company == "")
-        return Prepared(
-            records=records,
-            batch=batch,
-            shared=dataclasses.replace(batch, licences=batch.licences.take(country_wide)),
-            shared_licences=country_wide,
-            positions=positions,
-            refused=[(p - start, reason) for p, reason in self.refused if start <= p < end],
-        )
+        refused = [(p - start, reason) for p, reason in self.refused if start <= p < end]
+        return Prepared.of(records, EventBatch(**columns), positions, refused)
 
 
 class Scorer:
@@ -133,15 +136,7 @@ class Scorer:
         topic = records[0].topic
         decoded = self._decoder.decode([r.value or b"" for r in records])
         batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
-        country_wide = np.flatnonzero(batch.licences.company == "")
-        return Prepared(
-            records=records,
-            batch=batch,
-            shared=dataclasses.replace(batch, licences=batch.licences.take(country_wide)),
-            shared_licences=country_wide,
-            positions=decoded.positions,
-            refused=refused,
-        )
+        return Prepared.of(records, batch, decoded.positions, refused)
 
     def prepare_fetch(self, fetch: Mapping[Any, Sequence[Record]]) -> dict[Any, Prepared]:
         """Decode a fetch once per topic (decoding has a fixed cost per call, and a fetch
@@ -225,13 +220,23 @@ class Scorer:
         # Outputs of a key go to the partition number of the state that owns the key: the
         # same for every worker and restart, and no hashing per record.
         partition = state.partition
+        scored = _take(table, moved)
         outgoing = [
             Outgoing(self._topics.scores, key, value, partition=partition)
-            for key, value in _keys_and_values(_take(table, moved))
+            for key, value in zip(
+                _record_keys(scored.company, scored.material), encode_scores(scored), strict=True
+            )
         ]
         report.scores = len(outgoing)
-        for key, value in _alert_records(table, transitions):
-            outgoing.append(Outgoing(self._topics.alerts, key, value, partition=partition))
+        at = np.searchsorted(table.rows, transitions.rows)
+        outgoing += [
+            Outgoing(self._topics.alerts, key, value, partition=partition)
+            for key, value in zip(
+                _record_keys(table.company[at], table.material[at]),
+                encode_alerts(table, transitions),
+                strict=True,
+            )
+        ]
         report.alert_levels += [LEVELS[level] for level in transitions.level.tolist()]
         return outgoing
 
@@ -271,20 +276,6 @@ def _take(table: ScoreTable, mask: NDArray[np.bool_]) -> ScoreTable:
     return ScoreTable(**arrays, as_of_s=table.as_of_s)
 
 
-def _alert_records(table: ScoreTable, transitions: Transitions) -> list[tuple[bytes, bytes]]:
-    """``company|material`` keys and alert values of the keys whose level changed."""
-    at = np.searchsorted(table.rows, transitions.rows)
-    keys = np.char.add(np.char.add(table.company[at], "|"), table.material[at])
-    return [
-        (key.encode(), value)
-        for key, value in zip(keys.tolist(), encode_alerts(table, transitions), strict=True)
-    ]
-
-
-def _keys_and_values(table: ScoreTable) -> list[tuple[bytes, bytes]]:
-    """``company|material`` keys and score contract values of every row."""
-    keys = np.char.add(np.char.add(table.company, "|"), table.material)
-    return [
-        (key.encode(), value)
-        for key, value in zip(keys.tolist(), encode_scores(table), strict=True)
-    ]
+def _record_keys(company: NDArray[np.str_], material: NDArray[np.str_]) -> list[bytes]:
+    """The ``company|material`` record key of each row."""
+    return [key.encode() for key in np.char.add(np.char.add(company, "|"), material).tolist()]
