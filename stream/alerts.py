@@ -9,7 +9,7 @@ import numpy as np
 from scoring import COMPONENTS, LEVELS, ScoreTable
 from stream.codec import encode, format_time
 from stream.emission import Transitions
-from stream.scores import encoded_numbers
+from stream.scores import LEVELS_JSON, encoded_numbers
 
 __all__ = ["alert_records", "encode_alerts"]
 
@@ -72,7 +72,7 @@ def encode_alerts(table: ScoreTable, transitions: Transitions) -> list[bytes]:
         % (
             as_of,
             encode(company),
-            _LEVELS[level],
+            LEVELS_JSON[level],
             encode(material),
             _PREVIOUS[previous],
             score,
@@ -82,8 +82,7 @@ def encode_alerts(table: ScoreTable, transitions: Transitions) -> list[bytes]:
     ]
 
 
-_LEVELS = [encode(level) for level in LEVELS]
-_PREVIOUS = {-1: encode(None), **dict(enumerate(_LEVELS))}
+_PREVIOUS = {-1: encode(None), **dict(enumerate(LEVELS_JSON))}
 _COMPONENTS = [encode(name) for name in COMPONENTS]
 _TEMPLATE = (
     b'{"as_of":%s,"company":%s,"level":%s,"material":%s,"previous_level":%s,"score":%s,'

@@ -9,7 +9,13 @@ import numpy as np
 from scoring import COMPONENTS, LEVELS, ScoreTable
 from stream.codec import encode, format_time
 
-__all__ = ["SCORE_CONTRACT_VERSION", "encode_scores", "encoded_numbers", "score_records"]
+__all__ = [
+    "LEVELS_JSON",
+    "SCORE_CONTRACT_VERSION",
+    "encode_scores",
+    "encoded_numbers",
+    "score_records",
+]
 
 SCORE_CONTRACT_VERSION = 1
 
@@ -58,30 +64,27 @@ def encode_scores(table: ScoreTable) -> list[bytes]:
     writes it), strings through one call each. The bytes equal ``encode(record)`` for
     each record of :func:`score_records` (a property test checks it).
     """
-    n = len(table)
-    if n == 0:
+    if len(table) == 0:
         return []
-    order = sorted(range(len(COMPONENTS)), key=lambda i: COMPONENTS[i])
     components = np.round(table.components, 6)
     contributions = np.round(table.contributions, 6)
     columns = [
-        *(encoded_numbers(components[:, i]) for i in order),
-        *(encoded_numbers(contributions[:, i]) for i in order),
+        *(encoded_numbers(components[:, i]) for i in _SORTED_COMPONENTS),
+        *(encoded_numbers(contributions[:, i]) for i in _SORTED_COMPONENTS),
         [str(e).encode() for e in table.events.tolist()],
-        [_LEVELS[i] for i in table.level.tolist()],
+        [LEVELS_JSON[i] for i in table.level.tolist()],
         [encode(m) for m in table.material.tolist()],
         encoded_numbers(np.round(table.score, 6)),
     ]
     as_of = encode(format_time(table.as_of_s))
     companies = [encode(c) for c in table.company.tolist()]
-    template = _template()
     return [
-        template % (as_of, company, *values)
+        _TEMPLATE % (as_of, company, *values)
         for company, values in zip(companies, zip(*columns, strict=True), strict=True)
     ]
 
 
-_LEVELS = [encode(level) for level in LEVELS]
+LEVELS_JSON = [encode(level) for level in LEVELS]  # each level as the codec writes it
 
 
 def encoded_numbers(values: np.ndarray) -> list[bytes]:
@@ -94,10 +97,10 @@ def encoded_numbers(values: np.ndarray) -> list[bytes]:
     return text[1:-1].split(b",") if len(values) else []
 
 
-def _template() -> bytes:
-    names = sorted(COMPONENTS)
-    parts = b",".join(b'"%s":%%s' % name.encode() for name in names)
-    return (
-        b'{"as_of":%s,"company":%s,"components":{' + parts + b'},"contributions":{' + parts
-        + b'},"events":%s,"level":%s,"material":%s,"score":%s}'
-    )  # fmt: skip
+# Keys in the codec's (sorted) order; the component columns follow the names' order.
+_SORTED_COMPONENTS = sorted(range(len(COMPONENTS)), key=lambda i: COMPONENTS[i])
+_COMPONENT_SLOTS = b",".join(b'"%s":%%s' % COMPONENTS[i].encode() for i in _SORTED_COMPONENTS)
+_TEMPLATE = (
+    b'{"as_of":%s,"company":%s,"components":{' + _COMPONENT_SLOTS + b'},"contributions":{'
+    + _COMPONENT_SLOTS + b'},"events":%s,"level":%s,"material":%s,"score":%s}'
+)  # fmt: skip
