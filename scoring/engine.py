@@ -256,9 +256,8 @@ class Engine:
         ([0], [249], 249)
         """
         keys = self._state.keys
-        n = len(keys)
-        material = keys["material"][:n].astype(np.int32)
-        destination = keys["destination"][:n].astype(np.int32)
+        material = keys["material"].astype(np.int32)
+        destination = keys["destination"].astype(np.int32)
         known = (destination >= 0) & (destination < N_COUNTRIES)
         return material, np.where(known, destination, N_COUNTRIES).astype(np.int32)
 

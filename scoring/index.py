@@ -173,12 +173,8 @@ class CodeIndex:
         """Bytes held by the index."""
         return int(self.codes.nbytes + self.rows.nbytes)
 
-    def entries(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
-        """Codes (sorted) and their rows."""
-        return self.codes.copy(), self.rows.copy()
-
     def load(self, codes: NDArray[np.int64], rows: NDArray[np.int32]) -> None:
-        """Replace the contents (codes sorted and unique, e.g. from :meth:`entries`)."""
+        """Replace the contents (codes sorted and unique)."""
         self.codes = np.asarray(codes, dtype=np.int64)
         self.rows = np.asarray(rows, dtype=np.int32)
 
