@@ -18,36 +18,26 @@ names = st.text(
     max_size=30,
 )
 unit = st.floats(0, 1, allow_nan=False) | st.sampled_from([0.0, 1e-7, 5e-7, 1.0, 0.1 + 0.2])
+# (company, material, components, events, level) of each row of a score table
+Row = tuple[str, str, list[float], int, int]
+score_rows = st.lists(
+    st.tuples(names, names, st.lists(unit, min_size=len(COMPONENTS), max_size=len(COMPONENTS)),
+              st.integers(0, 10**9), st.integers(0, 4)),
+    max_size=12,
+)  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(names, names, st.lists(unit, min_size=len(COMPONENTS), max_size=len(COMPONENTS)),
-                  st.integers(0, 10**9), st.integers(0, 4)),
-        max_size=12,
-    ),
-    as_of=st.floats(0, 4e9, allow_nan=False),
-)  # fmt: skip
-def test_encode_scores_equals_the_codec_on_the_records(
-    rows: list[tuple[str, str, list[float], int, int]], as_of: float
-) -> None:
+@given(rows=score_rows, as_of=st.floats(0, 4e9, allow_nan=False))
+def test_encode_scores_equals_the_codec_on_the_records(rows: list[Row], as_of: float) -> None:
     table = _table(rows, as_of)
     assert encode_scores(table) == [encode(record) for record in score_records(table)]
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(names, names, st.lists(unit, min_size=len(COMPONENTS), max_size=len(COMPONENTS)),
-                  st.integers(0, 10**9), st.integers(0, 4)),
-        max_size=12,
-    ),
-    as_of=st.floats(0, 4e9, allow_nan=False),
-    data=st.data(),
-)  # fmt: skip
+@given(rows=score_rows, as_of=st.floats(0, 4e9, allow_nan=False), data=st.data())
 def test_encode_alerts_equals_the_codec_on_the_records(
-    rows: list[tuple[str, str, list[float], int, int]], as_of: float, data: st.DataObject
+    rows: list[Row], as_of: float, data: st.DataObject
 ) -> None:
     table = _table(rows, as_of)
     chosen = sorted(data.draw(st.sets(st.integers(0, max(len(rows) - 1, 0)))) if rows else [])
@@ -61,7 +51,7 @@ def test_encode_alerts_equals_the_codec_on_the_records(
     assert encode_alerts(table, transitions) == expected
 
 
-def _table(rows: list[tuple[str, str, list[float], int, int]], as_of: float) -> ScoreTable:
+def _table(rows: list[Row], as_of: float) -> ScoreTable:
     n = len(rows)
     components = np.array([r[2] for r in rows], dtype=np.float64).reshape(n, len(COMPONENTS))
     weights = np.array([0.2, 0.2, 0.25, 0.2, 0.15])
