@@ -26,79 +26,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import multiprocessing
-import os
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaConsumer
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stream_load import (
+    T0,
+    broker,
+    create_topic,
+    offered_load,
+    produce,
+    receiving,
+    record_times,
+    shipment,
+)
+
 from config.loader import load_catalogue, load_scoring_params
-from config.settings import cache_dir, load_settings, local_kafka_settings
+from config.settings import load_settings
 from scoring import EventBatch, Shipments
-from stream.localkafka import LocalKafka
 from stream.topics import create_topics
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.state_store import StateStore
 from tests.integration.workers import WorkerProcess, service_env
 
-T0 = 1_767_225_600.0  # 2026-01-01
 _WARM_UP_S = 5.0
-
-
-@contextlib.contextmanager
-def broker() -> Iterator[str]:
-    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if configured:
-        yield configured
-        return
-    local = LocalKafka(local_kafka_settings().version, 19392, cache_dir(), heap_mb=1024)
-    local.stop()
-    status = local.start(fresh=True)
-    try:
-        yield status.bootstrap
-    finally:
-        local.stop()
-
-
-def shipment(i: int, company: str, now_s: float | None = None) -> bytes:
-    t = now_s if now_s is not None else T0 + i
-    return orjson.dumps({
-        "type": "shipment", "event_id": f"{company}/{i}",
-        "event_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
-        "company": company, "material": ("Dy", "Tb", "NdFeB", "Ga")[i % 4],
-        "origin_country": ("CN", "AU", "MY")[i % 3], "destination_country": "JP",
-        "quantity_kg": float(100 + i % 900), "status": "delivered",
-    })  # fmt: skip
-
-
-async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, acks=1,
-                                max_batch_size=512 * 1024)  # fmt: skip
-    await producer.start()
-    try:
-        pending = []
-        for key, value in values:
-            pending.append(await producer.send(topic, value, key=key))
-            if len(pending) >= 20_000:
-                await asyncio.gather(*pending)
-                pending.clear()
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
 
 
 async def ceiling(bootstrap: str, topic: str, n: int) -> float:
@@ -172,105 +133,6 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path) -> None:
     print(
         f"    ratio service / ceiling                    {service / bare:12.2f}   (target >= 0.5)"
     )
-
-
-async def offered_load(
-    bootstrap: str, topic: str, rate: float, seconds: float, prefix: str = "latency"
-) -> int:
-    """Send ``rate`` events/s for ``seconds``, each for a new company ``prefix-<n>``.
-
-    The producer lingers 5 ms (Kafka 4's default ``linger.ms``): a producer sending each
-    record in its own request would load the shared broker more than the service does.
-    """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks=1)
-    await producer.start()
-    sent = 0
-    try:
-        started = time.perf_counter()
-        while (elapsed := time.perf_counter() - started) < seconds:
-            due = int(elapsed * rate) - sent
-            for _ in range(due):
-                company = f"{prefix}-{sent}"
-                await producer.send(
-                    topic, shipment(sent, company, time.time()), key=company.encode()
-                )
-                sent += 1
-            await asyncio.sleep(0.001)
-        await producer.flush()
-    finally:
-        await producer.stop()
-    return sent
-
-
-async def record_times(
-    bootstrap: str, topic: str, n: int, timeout_s: float, prefix: bytes = b"latency-"
-) -> dict[bytes, int]:
-    """Timestamp of the first record of each company named ``prefix...`` (n of them)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    times: dict[bytes, int] = {}
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(times) < n and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for r in records:
-                    if r.key.startswith(prefix):
-                        times.setdefault(r.key.split(b"|")[0], r.timestamp)
-    finally:
-        await consumer.stop()
-    return times
-
-
-def _receipts(bootstrap: str, topic: str, n_partitions: int, out: Any) -> None:
-    """In a child process: (key, record timestamp, receipt time in ms) of each record
-    written to ``topic`` after the start, until no record came for 3 s."""
-
-    async def consume() -> list[tuple[bytes, int, float]]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=100)
-        await consumer.start()
-        partitions = [TopicPartition(topic, p) for p in range(n_partitions)]
-        consumer.assign(partitions)
-        for tp in partitions:
-            await consumer.position(tp)  # resolve "latest" now, before the load starts
-        out.put("ready")
-        seen: list[tuple[bytes, int, float]] = []
-        try:
-            while batches := await consumer.getmany(timeout_ms=3000 if seen else 60_000):
-                now_ms = time.time() * 1000
-                for records in batches.values():
-                    seen += [(r.key or b"", r.timestamp, now_ms) for r in records]
-        finally:
-            await consumer.stop()
-        return seen
-
-    out.put(asyncio.run(consume()))
-
-
-@contextlib.contextmanager
-def receiving(bootstrap: str, topic: str, partitions: int = 4) -> Iterator[Callable[[], list[Any]]]:
-    """A consumer of ``topic`` in another process (it does not share this one's GIL);
-    the callable waits for its receipts (see :func:`_receipts`)."""
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    child = context.Process(target=_receipts, args=(bootstrap, topic, partitions, out))
-    child.start()
-    try:
-        out.get(timeout=60)
-        yield lambda: list(out.get(timeout=300))
-    finally:
-        child.join(timeout=10)
-        if child.is_alive():
-            child.kill()
-
-
-async def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        if topic not in await admin.list_topics():
-            await admin.create_topics([NewTopic(topic, partitions, replication_factor=1)])
-    finally:
-        await admin.close()
 
 
 def round_trip(bootstrap: str, rate: float, seconds: float) -> NDArray[np.float64]:
