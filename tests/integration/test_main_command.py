@@ -15,11 +15,7 @@ from tests.integration.test_kafka_local import _cmdline_has, _free_port_pair
 
 def test_run_starts_everything_replays_the_scenario_and_stops_what_it_started() -> None:
     port = _free_port_pair()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"},
-        "SUPPLYRISK_KAFKA_PORT": str(port),
-        "SUPPLYRISK_CACHE_DIR": str(cache_dir()),
-    }
+    env = _without_cluster(port)
     result = subprocess.run(
         [sys.executable, "-m", "stream.cli", "run", "--rate", "5000", "--top", "5"],
         env=env, capture_output=True, text=True, timeout=600, check=False,
@@ -41,11 +37,7 @@ def test_run_starts_everything_replays_the_scenario_and_stops_what_it_started() 
 
 def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
     port = _free_port_pair()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"},
-        "SUPPLYRISK_KAFKA_PORT": str(port),
-        "SUPPLYRISK_CACHE_DIR": str(cache_dir()),
-    }
+    env = _without_cluster(port)
     process = subprocess.Popen(
         [sys.executable, "-m", "stream.cli", "run", "--rate", "100"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -65,6 +57,12 @@ def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
                                  _has_env(p, f"SUPPLYRISK_KAFKA_PORT={port}"))
     ]  # fmt: skip
     assert leftovers == []
+
+
+def _without_cluster(port: int) -> dict[str, str]:
+    """The environment of a newcomer with no cluster configured; the local broker on ``port``."""
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    return env | {"SUPPLYRISK_KAFKA_PORT": str(port), "SUPPLYRISK_CACHE_DIR": str(cache_dir())}
 
 
 def _has_env(proc: Path, assignment: str) -> bool:
