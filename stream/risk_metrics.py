@@ -167,7 +167,9 @@ def _remap(
     index: NDArray[np.int32], codes: tuple[str, ...], position: dict[str, int]
 ) -> NDArray[np.int32]:
     lookup = np.array([position[c] for c in codes], dtype=np.int32)
-    return lookup[index] if len(codes) else index
+    if np.array_equal(lookup, np.arange(len(codes))):  # e.g. parts sharing one table
+        return index
+    return lookup[index]
 
 
 def _check_index(name: str, column: NDArray[np.integer], size: int) -> None:

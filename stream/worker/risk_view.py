@@ -25,24 +25,18 @@ DESTINATION_CODES: tuple[str, ...] = (
 
 def risk_view(states: Iterable[PartitionState], material_codes: tuple[str, ...]) -> RiskView:
     """A copy of every held key's score, level, material and destination."""
-    scores, levels, materials, destinations = [], [], [], []
+    parts = []
     for state in states:
         rows = np.arange(state.engine.n_keys, dtype=np.intp)
         material, destination = state.engine.key_labels()
-        scores.append(state.publish.last_published(rows))
-        levels.append(np.maximum(state.publish.levels(rows), 0))  # none yet: low
-        materials.append(material)
-        destinations.append(destination)
-    if not scores:
-        return RiskView(
-            np.empty(0), np.empty(0, np.int8), np.empty(0, np.int32), np.empty(0, np.int32),
-            material_codes, DESTINATION_CODES,
-        )  # fmt: skip
-    return RiskView(
-        score=np.concatenate(scores),
-        level=np.concatenate(levels).astype(np.int8),
-        material=np.concatenate(materials),
-        destination=np.concatenate(destinations),
-        material_codes=material_codes,
-        destination_codes=DESTINATION_CODES,
-    )
+        parts.append(
+            RiskView(
+                score=state.publish.last_published(rows),
+                level=np.maximum(state.publish.levels(rows), 0).astype(np.int8),  # none: low
+                material=material,
+                destination=destination,
+                material_codes=material_codes,
+                destination_codes=DESTINATION_CODES,
+            )
+        )
+    return RiskView.concat(parts) if parts else RiskView.empty(material_codes, DESTINATION_CODES)
