@@ -56,19 +56,16 @@ def string_column(
     if "\x00" in "".join(strings):  # type: ignore[arg-type]
         with_nul = [i for i, v in enumerate(strings) if "\x00" in v]  # type: ignore[operator]
         _mark(reasons, with_nul, f"{name} must not contain NUL characters")
+    column = np.array(strings, dtype=np.str_) if len(strings) else np.empty(0, dtype="<U1")
     if types <= {str}:
-        column = np.array(values, dtype=np.str_) if values else np.empty(0, dtype="<U1")
         absent = np.zeros(len(column), dtype=np.bool_)
-    elif optional and types <= _STRING_OR_NONE:
-        absent = np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
-        column = np.array([v if v is not None else "" for v in values], dtype=np.str_)
     else:
         absent = np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
+    if not (types <= {str} or (optional and types <= _STRING_OR_NONE)):
         bad_type = [
             i for i, v in enumerate(values) if type(v) is not str and not (optional and v is None)
         ]
         _mark(reasons, bad_type, reason)
-        column = np.array([v if type(v) is str else "" for v in values], dtype=np.str_)
         absent[bad_type] = True
     lengths = np.char.str_len(column)
     empty = (lengths < 1) & ~absent
