@@ -43,13 +43,6 @@ FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _sorted_unique(rows: NDArray[np.intp]) -> NDArray[np.intp]:
-    rows = np.sort(rows.astype(np.intp))
-    keep = np.ones(len(rows), dtype=np.bool_)
-    keep[1:] = rows[1:] != rows[:-1]
-    return rows[keep]
-
-
 def half_lives(params: ScoringParams) -> dict[str, float]:
     """Half-life in seconds of each decay family.
 
@@ -174,7 +167,7 @@ class Engine:
             destination, _ = country_codes(d.destination[wide])
             exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
         if exposed is None:
-            changed = _sorted_unique(np.concatenate(touched))
+            changed = np.unique(np.concatenate(touched)).astype(np.intp)
         else:
             for rows in touched:
                 exposed[rows] = True
