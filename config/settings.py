@@ -104,6 +104,7 @@ class WorkerSettings:
     web_port: int
     data_dir: Path
     batch_max_events: int
+    fetch_top_up_s: float
     switch_interval_s: float
     score_emit_threshold: float
     alert_hysteresis: float
@@ -270,6 +271,9 @@ def load_settings(
             data_dir=worker.get("data_dir", "SUPPLYRISK_DATA_DIR", Path),
             batch_max_events=worker.get(
                 "batch_max_events", "SUPPLYRISK_BATCH_MAX_EVENTS", _bounded(int, 1, 1_000_000)
+            ),
+            fetch_top_up_s=worker.get(
+                "fetch_top_up_s", "SUPPLYRISK_FETCH_TOP_UP_S", _bounded(float, 0, 1)
             ),
             switch_interval_s=worker.get(
                 "switch_interval_s", "SUPPLYRISK_SWITCH_INTERVAL_S", _bounded(float, 1e-5, 0.1)

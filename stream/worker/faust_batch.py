@@ -30,6 +30,8 @@ class BatchSink(Protocol):
     """Where fetched records of the batch topics go."""
 
     topics: frozenset[str]
+    # After a non-empty fetch, how long to wait for the records produced since (0: never).
+    fetch_top_up_s: float
 
     async def handle(self, records: Mapping[TP, Sequence[Any]]) -> None:
         """Process one fetch: ``{TP: [aiokafka ConsumerRecord, ...]}``, in offset order."""
@@ -51,17 +53,17 @@ class BatchConsumer(faust_aiokafka.Consumer):
         fetcher_stopped = fetcher._stopped.is_set
         try:
             while not (consumer_stopped() or fetcher_stopped()):
-                records, active = await self._wait_next_records(1.0)
+                # A batch fetched across a rebalance is dropped: the new assignment seeks
+                # every partition back to its committed offset.
+                generation = self.app.consumer_generation_id
+                records = await self._fetch(sink.fetch_top_up_s)
                 if self.should_stop:
                     break
                 if records and not self.flow_active:  # a rebalance began during the fetch
                     await self.perform_seek()
                     continue
-                generation = self.app.consumer_generation_id
                 batch: dict[TP, Sequence[Any]] = {}
-                for tp, tp_records in (records or {}).items():
-                    if active is not None and tp not in active:
-                        continue
+                for tp, tp_records in records.items():
                     if tp.topic in sink.topics:
                         batch[tp] = tp_records
                     else:
@@ -75,6 +77,31 @@ class BatchConsumer(faust_aiokafka.Consumer):
         except asyncio.CancelledError:
             if not self.transport.app.should_stop:
                 raise
+
+    async def _fetch(self, top_up_s: float) -> dict[TP, Sequence[Any]]:
+        """The next fetch, topped up with the records produced since it was buffered.
+
+        The client buffers one fetch response per partition and asks for the next only
+        once that one is taken: what it hands over was fetched when the previous batch
+        was taken, and everything produced while that batch was handled is still on the
+        broker. Taking that too, one short round trip later, saves a whole handling cycle
+        of latency.
+        """
+        records = await self._next_records(1.0)
+        if records and top_up_s > 0 and self.flow_active:
+            for tp, more in (await self._next_records(top_up_s)).items():
+                records[tp] = [*records.get(tp, ()), *more]
+        return records
+
+    async def _next_records(self, timeout_s: float) -> dict[TP, Sequence[Any]]:
+        """Records of the active partitions, waiting up to ``timeout_s`` when none are
+        buffered."""
+        records, active = await self._wait_next_records(timeout_s)
+        return {
+            tp: tp_records
+            for tp, tp_records in (records or {}).items()
+            if active is None or tp in active
+        }
 
     async def _deliver_one_by_one(self, tp: TP, records: Sequence[Any]) -> None:
         """Faust's own per-message path, for topics the sink does not claim."""

@@ -73,6 +73,7 @@ class Runtime:
         self._clock = clock
         topics = settings.topics
         self.topics = frozenset((topics.shipments, topics.profiles))
+        self.fetch_top_up_s = settings.worker.fetch_top_up_s
         self.states: dict[int, PartitionState] = {}
         self._applied: dict[str, int] = {}  # broadcast positions applied to every state
         self._broadcast_started = False
