@@ -147,7 +147,9 @@ def round_trip(bootstrap: str, rate: float, seconds: float) -> NDArray[np.float6
 
 def latency(bootstrap: str, rate: float, seconds: float, tmp: Path) -> None:
     env = service_env(bootstrap, tmp / "lat", partitions=4)
-    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = "30"
+    # The default snapshot interval: saving state and rescoring for decay happen during
+    # the measurement, as they do in service.
+    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = str(load_settings({}).worker.snapshot_interval_s)
     settings = load_settings(env)
     asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
     topic = settings.topics.shipments

@@ -11,7 +11,12 @@
   to the state topic, and only then are their input offsets committed to the group. The
   committed offsets therefore never pass the state: after a crash the next owner restores
   the snapshot and re-reads from the committed offsets; events it sees again are dropped
-  by the engine's event-id dedupe. Nothing is lost and nothing is counted twice.
+  by the engine's event-id dedupe. Nothing is lost and nothing is counted twice. Saving
+  runs in the background, one partition at a time, so fetches keep being handled while
+  snapshots are written; only serialising a state holds the event loop.
+- **One lock.** Every change to a state and the queueing of the outputs it caused happen
+  under one lock hold, so a snapshot taken under the lock never reflects an output that
+  is not yet awaited before the snapshot is written.
 """
 
 from __future__ import annotations
@@ -22,18 +27,19 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from faust.types import TP
 
 from config.settings import Settings
 from scoring import Catalogue, ScoringParams
 from stream.deadletter import Outgoing
-from stream.metrics import Metrics, dead_letter_reason
+from stream.metrics import Metrics
 from stream.worker.broadcast import BroadcastReader, position_key
 from stream.worker.faust_batch import BatchConsumer
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
-from stream.worker.scorer import BatchReport, Record, Scorer
+from stream.worker.refresh import DecayRefresh
+from stream.worker.report import BatchReport, count_batch, count_outputs
+from stream.worker.scorer import Record, Scorer
 from stream.worker.state_store import StateStore
 
 __all__ = ["Runtime"]
@@ -42,8 +48,8 @@ log = logging.getLogger(__name__)
 
 # Record batches in flight before a batch handler waits for acknowledgements.
 _MAX_INFLIGHT_BATCHES = 1000
-# Keys of one partition rescored for decay at one checkpoint (~0.1 s of the event loop).
-_REFRESH_KEYS = 100_000
+# Keys rescored for decay after one fetch at most (a few ms of the event loop).
+_REFRESH_SLICE_KEYS = 4_096
 
 
 class Runtime:
@@ -79,12 +85,15 @@ class Runtime:
         self._broadcast_started = False
         self._lock = asyncio.Lock()
         self._inflight: list[asyncio.Future[Any]] = []  # output acks not yet awaited
-        self._refresh_from: dict[int, int] = {}  # next key row to rescore, per partition
-        self._last_snapshot_s = time.monotonic()
+        interval_s = settings.worker.snapshot_interval_s
+        self._refresh = DecayRefresh(interval_s, _REFRESH_SLICE_KEYS)
+        self._refreshed_s = self._last_snapshot_s = time.monotonic()
+        self._saving: asyncio.Task[None] | None = None  # the background save, if any
         self.ready = False
 
     async def stop(self) -> None:
         """Release the reader and the producer (after the consumer stopped)."""
+        await self._finish_saving("on shutdown")
         await self._broadcast.stop()
         await self._output.stop()
 
@@ -128,6 +137,7 @@ class Runtime:
 
     async def on_revoked(self, revoked: Iterable[TP]) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic in self.topics}
+        await self._finish_saving("before a revocation")
         async with self._lock:  # after the fetch in hand, if any
             leaving = [self.states[p] for p in sorted(partitions) if p in self.states]
             try:
@@ -188,8 +198,7 @@ class Runtime:
             if not fetched:
                 continue
             async with self._lock:
-                outgoing = self._apply_broadcast(fetched)
-            await self._send_all(outgoing)
+                await self._send_all(self._apply_broadcast(fetched))
 
     def _apply_broadcast(self, fetched: Mapping[Any, Sequence[Record]]) -> list[Outgoing]:
         outgoing: list[Outgoing] = []
@@ -219,76 +228,78 @@ class Runtime:
         await asyncio.gather(*inflight)
 
     def _record(self, report: BatchReport) -> None:
-        m = self._metrics
-        dead = len(report.dead_letter_reasons)
-        m.batch_size.observe(report.events)
-        m.events_consumed.labels(report.topic, "scored").inc(report.applied)
-        m.events_consumed.labels(report.topic, "duplicate").inc(report.duplicates)
-        m.events_consumed.labels(report.topic, "dead_lettered").inc(dead)
-        for reason in report.dead_letter_reasons:
-            m.dead_letters.labels(report.topic, dead_letter_reason(reason)).inc()
-        m.scores_published.inc(report.scores)
-        for level in report.alert_levels:
-            m.alerts_published.labels(level).inc()
-        now = self._clock()
-        if report.latest_event_s == report.latest_event_s:  # not NaN
-            m.last_event_timestamp.set(report.latest_event_s)
-            m.event_time_lag.set(now - report.latest_event_s)
-        m.end_to_end_latency.observe(max(now - report.oldest_produce_s, 0.0))
+        count_batch(self._metrics, report, self._clock())
 
     # -- durability ------------------------------------------------------------------------
 
     async def tick(self, consumer: BatchConsumer) -> None:
-        """After each fetch: snapshot and commit when the interval has passed."""
-        if time.monotonic() - self._last_snapshot_s < self._settings.worker.snapshot_interval_s:
+        """After each fetch: rescore a slice of keys for decay, and start saving the changed
+        states in the background when the snapshot interval has passed."""
+        if self._saving is not None and self._saving.done():
+            await self._finish_saving(None)  # raises what made the last save fail
+        now = time.monotonic()
+        elapsed_s, self._refreshed_s = now - self._refreshed_s, now
+        async with self._lock:
+            await self._refresh_slice(elapsed_s)
+        interval_s = self._settings.worker.snapshot_interval_s
+        if self._saving is None and now - self._last_snapshot_s >= interval_s:
+            self._last_snapshot_s = now
+            self._update_lag(consumer)
+            changed = sorted(p for p, state in self.states.items() if state.changes)
+            self._saving = asyncio.create_task(self._save_in_turn(changed, consumer))
+
+    async def _refresh_slice(self, elapsed_s: float) -> None:
+        """Republish the keys of one slice (:mod:`stream.worker.refresh`) that moved by
+        decay; the caller holds the lock."""
+        counts = {p: state.engine.n_keys for p, state in self.states.items()}
+        due = self._refresh.due(counts, elapsed_s)
+        if due is None:
             return
-        await self.checkpoint(consumer)
-
-    async def checkpoint(self, consumer: BatchConsumer | None) -> None:
-        """Republish decayed scores, save changed states, commit the offsets they reflect."""
-        self._last_snapshot_s = time.monotonic()
-        await self._refresh()
-        changed = [s for s in self.states.values() if s.changes]
-        offsets = await self._save(changed)
-        if consumer is not None and offsets:
-            await consumer.commit_offsets(offsets)
-        self._update_lag(consumer)
-
-    async def _refresh(self) -> None:
-        """Re-evaluate keys at the stream time; publish those that moved by decay.
-
-        Scores change with time as evidence ages, not only when events arrive: without
-        this, the scores topic would keep a quiet key's last value forever. Each
-        checkpoint rescoring at most ``_REFRESH_KEYS`` keys per partition (round robin)
-        bounds how long it holds the event loop; a partition with more keys is covered
-        over several checkpoints.
-        """
+        partition, rows = due
         report = BatchReport("refresh")
-        for state in self.states.values():
-            n = state.engine.n_keys
-            start = self._refresh_from.get(state.partition, 0) % max(n, 1)
-            rows = np.arange(start, min(start + _REFRESH_KEYS, n), dtype=np.intp)
-            self._refresh_from[state.partition] = start + len(rows)
-            await self._send_all(self._scorer.publish(state, rows, report))
-        self._metrics.scores_published.inc(report.scores)
-        for level in report.alert_levels:
-            self._metrics.alerts_published.labels(level).inc()
+        await self._send_all(self._scorer.publish(self.states[partition], rows, report))
+        count_outputs(self._metrics, report)
 
-    async def _save(self, states: Sequence[PartitionState]) -> dict[TP, int]:
-        """Write snapshots of ``states``; the offsets they reflect, for committing."""
-        await self._drain_inflight()  # a snapshot must not claim an unacknowledged output
-        # All states are serialised in one synchronous moment, before any await lets the
-        # broadcast reader apply (and publish) more: each snapshot, its offsets and the
-        # acknowledged outputs agree.
-        offsets: dict[TP, int] = {}
-        snapshots = []
-        for state in states:
-            snapshots.append((state.partition, state.to_bytes()))
-            offsets |= {TP(topic, state.partition): n for topic, n in state.offsets.items()}
-            state.changes = 0
-        for partition, data in snapshots:
+    async def _save_in_turn(self, partitions: Sequence[int], consumer: BatchConsumer) -> None:
+        """Save ``partitions`` one at a time and commit the offsets each reflects; fetches
+        are handled in between."""
+        for partition in partitions:
+            async with self._lock:
+                state = self.states.get(partition)
+                if state is None:  # revoked meanwhile: saved on its way out
+                    continue
+                data, offsets = self._serialise(state)
+                acks, self._inflight = self._inflight, []
+            # A snapshot must not claim an unacknowledged output: every output queued up
+            # to the snapshot is acknowledged before the snapshot is written.
+            await asyncio.gather(*acks)
             await self._store.write(partition, data, self._output)
-        return offsets
+            await consumer.commit_offsets(offsets)
+
+    async def _finish_saving(self, during: str | None) -> None:
+        """Wait for the background save, if any. Its failure is raised, or logged when
+        ``during`` names a moment that must go on regardless."""
+        saving, self._saving = self._saving, None
+        if saving is None:
+            return
+        try:
+            await saving
+        except Exception:
+            if during is None:
+                raise
+            log.exception("saving partition states failed %s", during)
+
+    def _serialise(self, state: PartitionState) -> tuple[bytes, dict[TP, int]]:
+        """A state's snapshot and the input offsets it reflects."""
+        offsets = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
+        state.changes = 0
+        return state.to_bytes(), offsets
+
+    async def _save(self, states: Sequence[PartitionState]) -> None:
+        """Write snapshots of ``states`` now (on revocation; the caller holds the lock)."""
+        await self._drain_inflight()  # a snapshot must not claim an unacknowledged output
+        for state in states:
+            await self._store.write(state.partition, self._serialise(state)[0], self._output)
 
     def _update_lag(self, consumer: BatchConsumer | None) -> None:
         if consumer is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,8 +22,9 @@ from stream.deadletter import Outgoing, dead_letter, reason_class
 from stream.events import DecodedBatch, EventDecoder
 from stream.scores import encode_scores
 from stream.worker.partition_state import PartitionState
+from stream.worker.report import BatchReport
 
-__all__ = ["BatchReport", "Prepared", "Record", "Scorer"]
+__all__ = ["Prepared", "Record", "Scorer"]
 
 # Which event types belong on which input topic (by the topic's role in the settings).
 _KINDS_OF_ROLE = {
@@ -50,21 +51,6 @@ class Record(Protocol):
     key: bytes | None
     value: bytes | None
     timestamp: int
-
-
-@dataclass(slots=True)
-class BatchReport:
-    """What one batch did, for metrics."""
-
-    topic: str
-    events: int = 0
-    applied: int = 0
-    duplicates: int = 0
-    dead_letter_reasons: list[str] = field(default_factory=list)
-    scores: int = 0
-    alert_levels: list[str] = field(default_factory=list)
-    latest_event_s: float = float("nan")
-    oldest_produce_s: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)

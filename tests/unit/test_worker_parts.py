@@ -1,20 +1,27 @@
 """The worker's parts without a broker: the thin handler with fake records, the HTTP
-answers, and the exact byte form of a partition's state."""
+answers, the exact byte form of a partition's state, background saving and the decay
+refresh."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 import pytest
+from faust.types import TP
+from prometheus_client import CollectorRegistry
 
 from config.loader import load_catalogue, load_lexicon, load_scoring_params
 from config.settings import load_settings
 from stream.events import EventDecoder
+from stream.metrics import Metrics
 from stream.worker.partition_state import PartitionState, SnapshotError
 from stream.worker.queries import one_score, top_scores
+from stream.worker.refresh import DecayRefresh
+from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
 from tests.unit.edge.conftest import event
 
@@ -167,39 +174,113 @@ def test_http_answers(scorer: Scorer) -> None:
     assert top_scores([state], {"material": "Ga"})[1] == {"scores": [], "count": 0}
 
 
-class _NoOutput:
+class _Output:
+    """Queues nothing (the tests add the acknowledgements they control)."""
+
     async def send(self, records: Any, partition: int | None = None) -> list[Any]:
         return []
 
 
-async def test_decay_refresh_covers_every_key_in_bounded_slices(
-    scorer: Scorer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from prometheus_client import CollectorRegistry
+class _Store:
+    """Holds each write until ``opened`` is set; fails when ``error`` is given."""
 
-    from stream.metrics import Metrics
-    from stream.worker import runtime as runtime_module
+    def __init__(self, error: Exception | None = None) -> None:
+        self.writes: list[tuple[int, bytes]] = []
+        self.opened = asyncio.Event()
+        self.error = error
 
-    monkeypatch.setattr(runtime_module, "_REFRESH_KEYS", 2)
+    async def write(self, partition: int, data: bytes, producer: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.writes.append((partition, data))
+        await self.opened.wait()
+
+
+class _Consumer:
+    def __init__(self) -> None:
+        self.commits: list[dict[TP, int]] = []
+
+    async def commit_offsets(self, offsets: dict[TP, int]) -> bool:
+        self.commits.append(dict(offsets))
+        return True
+
+    def highwater(self, tp: TP) -> int | None:
+        return None
+
+
+def _runtime(scorer: Scorer, store: _Store) -> Runtime:
+    runtime = Runtime(
+        SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
+        metrics=Metrics.create(CollectorRegistry()), store=store,  # type: ignore[arg-type]
+        broadcast=None, output=_Output(),  # type: ignore[arg-type]
+    )  # fmt: skip
     state = _state()
     records = _records(
         TOPICS.shipments, [event("shipment", event_id=f"s{i}", company=f"C{i}") for i in range(5)]
     )
     scorer.apply(state, scorer.prepare(records))
-    seen: list[list[int]] = []
-    publish = scorer.publish
-
-    def spy(state: PartitionState, rows: Any, report: Any) -> Any:
-        seen.append(rows.tolist())
-        return publish(state, rows, report)
-
-    monkeypatch.setattr(scorer, "publish", spy)
-    runtime = runtime_module.Runtime(
-        SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
-        metrics=Metrics.create(CollectorRegistry()), store=None, broadcast=None,  # type: ignore[arg-type]
-        output=_NoOutput(),  # type: ignore[arg-type]
-    )  # fmt: skip
+    state.offsets[TOPICS.shipments], state.changes = 5, 5
     runtime.states[0] = state
-    for _ in range(4):
-        await runtime._refresh()
-    assert seen == [[0, 1], [2, 3], [4], [0, 1]]
+    runtime._last_snapshot_s -= SETTINGS.worker.snapshot_interval_s  # a save is due
+    return runtime
+
+
+async def _settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
+    scorer: Scorer,
+) -> None:
+    store, consumer = _Store(), _Consumer()
+    runtime = _runtime(scorer, store)
+    unacked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    runtime._inflight.append(unacked)
+    await runtime.tick(consumer)  # type: ignore[arg-type]  # returns: the save is a task
+    await _settle()
+    assert (store.writes, consumer.commits) == ([], [])  # an output is not acknowledged yet
+    unacked.set_result(None)
+    await _settle()
+    assert [partition for partition, _ in store.writes] == [0]
+    assert consumer.commits == []  # offsets are committed once the snapshot is written
+    store.opened.set()
+    await runtime._finish_saving(None)
+    assert consumer.commits == [{TP(TOPICS.shipments, 0): 5}]
+    restored = PartitionState.from_bytes(
+        store.writes[0][1], load_catalogue(), load_scoring_params()
+    )
+    assert restored.engine.n_keys == runtime.states[0].engine.n_keys == 5
+    assert runtime.states[0].changes == 0
+
+
+async def test_a_failed_save_stops_the_next_fetch(scorer: Scorer) -> None:
+    runtime = _runtime(scorer, _Store(error=OSError("state topic unwritable")))
+    consumer = _Consumer()
+    await runtime.tick(consumer)  # type: ignore[arg-type]
+    await _settle()
+    with pytest.raises(OSError, match="state topic unwritable"):
+        await runtime.tick(consumer)  # type: ignore[arg-type]
+    assert consumer.commits == []
+
+
+def test_decay_refresh_rescores_every_key_once_per_interval_in_bounded_slices() -> None:
+    interval_s = 10.0
+    refresh = DecayRefresh(interval_s, slice_keys=2)
+    slices = [refresh.due({0: 5}, interval_s) for _ in range(4)]
+    assert [(p, rows.tolist()) for p, rows in filter(None, slices)] == [
+        (0, [0, 1]), (0, [2, 3]), (0, [4]), (0, [0, 1]),
+    ]  # fmt: skip
+    small = DecayRefresh(interval_s, slice_keys=100)  # a partition smaller than a slice
+    due = [small.due({0: 5, 1: 0}, interval_s / 4) for _ in range(8)]
+    assert [None if d is None else d[1].tolist() for d in due] == [
+        None, None, None, [0, 1, 2, 3, 4], None, None, None, [0, 1, 2, 3, 4],
+    ]  # fmt: skip
+
+
+def test_decay_refresh_serves_the_most_indebted_partition_and_forgets_revoked_ones() -> None:
+    refresh = DecayRefresh(10.0, slice_keys=3)
+    served = [refresh.due({0: 3, 1: 30}, elapsed_s) for elapsed_s in (10.0, 0.0)]
+    assert [d[0] for d in served if d is not None] == [1, 1]  # 30 then 27 owed, against 3
+    after = refresh.due({0: 3}, 0.0)  # partition 1 revoked: its debt goes with it
+    assert after is not None and (after[0], after[1].tolist()) == (0, [0, 1, 2])
