@@ -113,7 +113,8 @@ def assert_topic_within_threshold(
     env: dict[str, str], reference: dict[Key, dict[str, Any]], threshold: float
 ) -> None:
     """The last record per key on the scores topic is within ``threshold`` of the reference
-    (the worker republishes keys that decay by more than that at each snapshot)."""
+    (the worker republishes keys that decay by more than that about once per snapshot
+    interval)."""
     import time
 
     topic = env["SUPPLYRISK_TOPIC_SCORES"]
