@@ -53,13 +53,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
         fetcher_stopped = fetcher._stopped.is_set
         try:
             while not (consumer_stopped() or fetcher_stopped()):
-                # A batch fetched across a rebalance is dropped: the new assignment seeks
-                # every partition back to its committed offset.
                 generation = self.app.consumer_generation_id
                 records = await self._fetch(sink.fetch_top_up_s)
                 if self.should_stop:
                     break
-                if records and not self.flow_active:  # a rebalance began during the fetch
+                if records and (
+                    not self.flow_active or self.app.consumer_generation_id != generation
+                ):
+                    # A rebalance began or happened during the fetch: the records may hold
+                    # partitions no longer ours and miss ones now ours. Read again from the
+                    # committed offsets; what the states already hold is deduplicated.
                     await self.perform_seek()
                     continue
                 batch: dict[TP, Sequence[Any]] = {}

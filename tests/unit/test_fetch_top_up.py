@@ -103,8 +103,15 @@ def test_records_of_partitions_no_longer_active_are_not_handled() -> None:
     assert sink.batches == [{P0: [1]}]
 
 
-def test_a_batch_fetched_across_a_rebalance_is_dropped() -> None:
+def test_a_batch_fetched_across_a_rebalance_is_read_again_from_the_committed_offsets() -> None:
     consumer, sink, _ = _consumer([{P0: [1]}, {P0: [2]}, {P1: [3]}, {}], top_up_s=0.005)
     consumer.app = App(sink, generations=(1, 2))  # type: ignore[assignment]  # a rebalance
+    seeks: list[bool] = []
+
+    async def perform_seek() -> None:
+        seeks.append(True)
+
+    consumer.perform_seek = perform_seek  # type: ignore[method-assign]
     asyncio.run(consumer._drain_messages(Fetcher()))
+    assert seeks == [True]  # nothing fetched across the rebalance is lost
     assert sink.batches == [{P1: [3]}]
