@@ -91,6 +91,12 @@ class TopicSettings:
     def inputs(self) -> tuple[str, str, str, str]:
         return (self.shipments, self.licence_decisions, self.news, self.profiles)
 
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every topic the worker writes: scores, alerts, state and the dead letters."""
+        dead_letters = tuple(self.dead_letter(name) for name in self.inputs)
+        return (self.scores, self.alerts, self.state, *dead_letters)
+
     @staticmethod
     def dead_letter(topic: str) -> str:
         """The dead-letter topic of an input topic."""

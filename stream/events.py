@@ -10,10 +10,10 @@ parsing (:mod:`stream.times`) and one ``np.array`` per column. Bad events become
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
@@ -69,6 +69,27 @@ class DecodedBatch:
     positions: dict[str, NDArray[np.int64]]
 
 
+T = TypeVar("T")
+
+# The columns of a kind absent from a batch (most batches hold one kind), made once.
+_NO_POSITIONS = np.empty(0, dtype=np.int64)
+_NO_SHIPMENTS = (Shipments.empty(), _NO_POSITIONS)
+_NO_LICENCES = (LicenceDecisions.empty(), _NO_POSITIONS)
+_NO_SIGNALS = (PolicySignals.empty(), _NO_POSITIONS)
+_NO_PROFILES = (Profiles.empty(), _NO_POSITIONS, ProfileShares.empty(), _NO_POSITIONS)
+
+
+def _built(
+    build: Callable[[Collector, list[Reject]], T],
+    collector: Collector,
+    rejects: list[Reject],
+    absent: T,
+) -> T:
+    """``build(collector, rejects)``, or ``absent`` without any column checks when the
+    batch holds no event of the collector's kind."""
+    return build(collector, rejects) if collector.events else absent
+
+
 class EventDecoder:
     """Decodes batches of events with a compiled news lexicon."""
 
@@ -106,25 +127,12 @@ class EventDecoder:
                 continue
             add_event(event)
             add_position(position)
-        # Kinds absent from the batch (most batches hold one) skip their column checks.
-        c, none = collectors, np.empty(0, dtype=np.int64)
-        shipments, ship_pos = (
-            shipment_columns(c["shipment"], rejects)
-            if c["shipment"].events
-            else (Shipments.empty(), none)
-        )
-        licences, lic_pos = (
-            licence_columns(c["licence_decision"], rejects)
-            if c["licence_decision"].events
-            else (LicenceDecisions.empty(), none)
-        )
-        signals, sig_pos = (
-            self._signals(c["news"], rejects) if c["news"].events else (PolicySignals.empty(), none)
-        )
-        profiles, prof_pos, shares, share_pos = (
-            profile_columns(c["profile"], rejects)
-            if c["profile"].events
-            else (Profiles.empty(), none, ProfileShares.empty(), none)
+        c = collectors
+        shipments, ship_pos = _built(shipment_columns, c["shipment"], rejects, _NO_SHIPMENTS)
+        licences, lic_pos = _built(licence_columns, c["licence_decision"], rejects, _NO_LICENCES)
+        signals, sig_pos = _built(self._signals, c["news"], rejects, _NO_SIGNALS)
+        profiles, prof_pos, shares, share_pos = _built(
+            profile_columns, c["profile"], rejects, _NO_PROFILES
         )
         rejects.sort(key=lambda r: r[0])
         return DecodedBatch(

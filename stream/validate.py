@@ -52,16 +52,18 @@ def string_column(
     """
     reason = f"{name} must be a string of 1 to {max_len} characters"
     types = set(map(type, values))
-    strings = values if types <= {str} else [v if type(v) is str else "" for v in values]
+    all_strings = types <= {str}
+    strings = values if all_strings else [v if type(v) is str else "" for v in values]
     if "\x00" in "".join(strings):  # type: ignore[arg-type]
         with_nul = [i for i, v in enumerate(strings) if "\x00" in v]  # type: ignore[operator]
         _mark(reasons, with_nul, f"{name} must not contain NUL characters")
     column = np.array(strings, dtype=np.str_) if len(strings) else np.empty(0, dtype="<U1")
-    if types <= {str}:
-        absent = np.zeros(len(column), dtype=np.bool_)
-    else:
-        absent = np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
-    if not (types <= {str} or (optional and types <= _STRING_OR_NONE)):
+    absent = (
+        np.zeros(len(column), dtype=np.bool_)
+        if all_strings
+        else np.fromiter(map(_is_none, values), dtype=np.bool_, count=len(values))
+    )
+    if not (all_strings or (optional and types <= _STRING_OR_NONE)):
         bad_type = [
             i for i, v in enumerate(values) if type(v) is not str and not (optional and v is None)
         ]

@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from faust.types import TP
 
@@ -35,7 +35,7 @@ from stream.deadletter import Outgoing
 from stream.metrics import Metrics
 from stream.worker.broadcast import BroadcastReader, position_key
 from stream.worker.faust_batch import BatchConsumer
-from stream.worker.output import OutputProducer
+from stream.worker.output import Outbox, OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.refresh import DecayRefresh
 from stream.worker.report import BatchReport, count_batch, count_outputs
@@ -46,8 +46,6 @@ __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
 
-# Record batches in flight before a batch handler waits for acknowledgements.
-_MAX_INFLIGHT_BATCHES = 1000
 # Keys rescored for decay after one fetch at most (a few ms of the event loop).
 _REFRESH_SLICE_KEYS = 4_096
 
@@ -75,7 +73,7 @@ class Runtime:
         self._metrics = metrics
         self._store = store
         self._broadcast = broadcast
-        self._output = output
+        self._outbox = Outbox(output)
         self._clock = clock
         topics = settings.topics
         self.topics = frozenset((topics.shipments, topics.profiles))
@@ -84,7 +82,6 @@ class Runtime:
         self._applied: dict[str, int] = {}  # broadcast positions applied to every state
         self._broadcast_started = False
         self._lock = asyncio.Lock()
-        self._inflight: list[asyncio.Future[Any]] = []  # output acks not yet awaited
         interval_s = settings.worker.snapshot_interval_s
         self._refresh = DecayRefresh(interval_s, _REFRESH_SLICE_KEYS)
         self._refreshed_s = self._last_snapshot_s = time.monotonic()
@@ -95,7 +92,7 @@ class Runtime:
         """Release the reader and the producer (after the consumer stopped)."""
         await self._finish_saving("on shutdown")
         await self._broadcast.stop()
-        await self._output.stop()
+        await self._outbox.producer.stop()
 
     # -- assignment ----------------------------------------------------------------------
 
@@ -107,7 +104,7 @@ class Runtime:
         async with self._lock:
             restored = [await self._restore(p) for p in partitions if p not in self.states]
             if not self._broadcast_started:
-                await self._output.prepare(self._output_topics())
+                await self._outbox.producer.prepare(self._settings.topics.outputs)
                 start = _earliest([s.broadcast for s in restored])
                 await self._broadcast.start(start)
                 self._applied = await self._broadcast.positions()
@@ -117,11 +114,6 @@ class Runtime:
         self._metrics.partitions_assigned.set(len(self.states))
         self._metrics.ready.set(1)
         self.ready = True
-
-    def _output_topics(self) -> list[str]:
-        topics = self._settings.topics
-        dead_letters = [topics.dead_letter(name) for name in topics.inputs]
-        return [topics.scores, topics.alerts, topics.state, *dead_letters]
 
     async def _adopt(self, partition: int) -> PartitionState:
         """A partition fetched before its assignment callback ran: restore it now (the
@@ -162,7 +154,7 @@ class Runtime:
             owner = records[0].partition == state.partition
             prepared = self._scorer.prepare(records)
             outgoing, _ = self._scorer.apply(state, prepared, owner=owner, dead_letters=False)
-            await self._send_all(outgoing)
+            await self._outbox.send(outgoing)
         state.broadcast = dict(self._applied)
 
     # -- batches -------------------------------------------------------------------------
@@ -183,7 +175,7 @@ class Runtime:
                 state.offsets[tp.topic] = tp_records[-1].offset + 1
                 state.changes += len(tp_records)
                 self._record(report)
-                await self._send_all(sent)
+                await self._outbox.send(sent)
                 await asyncio.sleep(0)  # the producer sends them while the next is scored
         self._metrics.batch_processing.observe(time.perf_counter() - started)
 
@@ -198,7 +190,7 @@ class Runtime:
             if not fetched:
                 continue
             async with self._lock:
-                await self._send_all(self._apply_broadcast(fetched))
+                await self._outbox.send(self._apply_broadcast(fetched))
 
     def _apply_broadcast(self, fetched: Mapping[Any, Sequence[Record]]) -> list[Outgoing]:
         outgoing: list[Outgoing] = []
@@ -215,17 +207,6 @@ class Runtime:
         for state in self.states.values():
             state.broadcast = dict(self._applied)
         return outgoing
-
-    async def _send_all(self, outgoing: list[Outgoing]) -> None:
-        """Queue outputs without waiting for their acks (they are awaited before the next
-        snapshot, so no snapshot or commit ever runs ahead of an unacknowledged output)."""
-        self._inflight += await self._output.send(outgoing)
-        if len(self._inflight) > _MAX_INFLIGHT_BATCHES:  # bound memory under backpressure
-            await self._drain_inflight()
-
-    async def _drain_inflight(self) -> None:
-        inflight, self._inflight = self._inflight, []
-        await asyncio.gather(*inflight)
 
     def _record(self, report: BatchReport) -> None:
         count_batch(self._metrics, report, self._clock())
@@ -257,7 +238,7 @@ class Runtime:
             return
         partition, rows = due
         report = BatchReport("refresh")
-        await self._send_all(self._scorer.publish(self.states[partition], rows, report))
+        await self._outbox.send(self._scorer.publish(self.states[partition], rows, report))
         count_outputs(self._metrics, report)
 
     async def _save_in_turn(self, partitions: Sequence[int], consumer: BatchConsumer) -> None:
@@ -268,13 +249,9 @@ class Runtime:
                 state = self.states.get(partition)
                 if state is None:  # revoked meanwhile: saved on its way out
                     continue
-                data, offsets = self._serialise(state)
-                acks, self._inflight = self._inflight, []
-            # A snapshot must not claim an unacknowledged output: every output queued up
-            # to the snapshot is acknowledged before the snapshot is written.
-            await asyncio.gather(*acks)
-            await self._store.write(partition, data, self._output)
-            await consumer.commit_offsets(offsets)
+                snapshot = self._snapshot(state)
+            await self._write(snapshot)
+            await consumer.commit_offsets(snapshot.offsets)
 
     async def _finish_saving(self, during: str | None) -> None:
         """Wait for the background save, if any. Its failure is raised, or logged when
@@ -289,27 +266,42 @@ class Runtime:
                 raise
             log.exception("saving partition states failed %s", during)
 
-    def _serialise(self, state: PartitionState) -> tuple[bytes, dict[TP, int]]:
-        """A state's snapshot and the input offsets it reflects."""
+    def _snapshot(self, state: PartitionState) -> _Snapshot:
+        """Serialise ``state`` (the caller holds the lock) with the input offsets it
+        reflects and the acknowledgements of every output queued so far."""
+        acks = self._outbox.take_acks()
         offsets = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
         state.changes = 0
-        return state.to_bytes(), offsets
+        return _Snapshot(state.partition, state.to_bytes(), offsets, acks)
+
+    async def _write(self, snapshot: _Snapshot) -> None:
+        # A snapshot must not claim an unacknowledged output: every output queued up to
+        # the snapshot is acknowledged before the snapshot is written.
+        await asyncio.gather(*snapshot.acks)
+        await self._store.write(snapshot.partition, snapshot.data, self._outbox.producer)
 
     async def _save(self, states: Sequence[PartitionState]) -> None:
         """Write snapshots of ``states`` now (on revocation; the caller holds the lock)."""
-        await self._drain_inflight()  # a snapshot must not claim an unacknowledged output
         for state in states:
-            await self._store.write(state.partition, self._serialise(state)[0], self._output)
+            await self._write(self._snapshot(state))
 
-    def _update_lag(self, consumer: BatchConsumer | None) -> None:
-        if consumer is None:
-            return
+    def _update_lag(self, consumer: BatchConsumer) -> None:
         for partition, state in self.states.items():
             for topic in self.topics:
                 highwater = consumer.highwater(TP(topic, partition))
                 if highwater is not None:
                     lag = max(highwater - state.offsets.get(topic, 0), 0)
                     self._metrics.consumer_lag.labels(topic, str(partition)).set(lag)
+
+
+class _Snapshot(NamedTuple):
+    """A serialised partition state, the offsets it reflects and the acknowledgements of
+    the outputs queued before it."""
+
+    partition: int
+    data: bytes
+    offsets: dict[TP, int]
+    acks: list[asyncio.Future[Any]]
 
 
 def _earliest(positions: Sequence[Mapping[str, int]]) -> dict[str, int]:

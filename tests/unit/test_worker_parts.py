@@ -236,7 +236,7 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
     store, consumer = _Store(), _Consumer()
     runtime = _runtime(scorer, store)
     unacked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    runtime._inflight.append(unacked)
+    runtime._outbox._pending.append(unacked)
     await runtime.tick(consumer)  # type: ignore[arg-type]  # returns: the save is a task
     await _settle()
     assert (store.writes, consumer.commits) == ([], [])  # an output is not acknowledged yet
