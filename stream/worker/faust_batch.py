@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -53,18 +54,13 @@ class BatchConsumer(faust_aiokafka.Consumer):
         fetcher_stopped = fetcher._stopped.is_set
         try:
             while not (consumer_stopped() or fetcher_stopped()):
-                generation = self.app.consumer_generation_id
                 records = await self._fetch(sink.fetch_top_up_s)
                 if self.should_stop:
                     break
-                if records and (
-                    not self.flow_active or self.app.consumer_generation_id != generation
-                ):
-                    # A rebalance began or happened during the fetch: the records may hold
-                    # partitions no longer ours and miss ones now ours. Read again from the
-                    # committed offsets; what the states already hold is deduplicated.
-                    await self.perform_seek()
+                if records and not self.flow_active:  # a rebalance began during the fetch
+                    await self._rewind(records)
                     continue
+                generation = self.app.consumer_generation_id
                 batch: dict[TP, Sequence[Any]] = {}
                 for tp, tp_records in records.items():
                     if tp.topic in sink.topics:
@@ -92,8 +88,14 @@ class BatchConsumer(faust_aiokafka.Consumer):
         """
         records = await self._next_records(1.0)
         if records and top_up_s > 0 and self.flow_active:
+            generation = self.app.consumer_generation_id
             for tp, more in (await self._next_records(top_up_s)).items():
                 records[tp] = [*records.get(tp, ()), *more]
+            if self.app.consumer_generation_id != generation:
+                # A rebalance happened during the top-up: the records may hold partitions
+                # no longer ours and miss ones now ours. Read them again instead.
+                await self._rewind(records)
+                return {}
         return records
 
     async def _next_records(self, timeout_s: float) -> dict[TP, Sequence[Any]]:
@@ -105,6 +107,21 @@ class BatchConsumer(faust_aiokafka.Consumer):
             for tp, tp_records in (records or {}).items()
             if active is None or tp in active
         }
+
+    async def _rewind(self, records: Mapping[TP, Sequence[Any]]) -> None:
+        """Seek every partition of ``records`` still assigned back to its first record
+        (what the states already hold is deduplicated when read again).
+
+        Not Faust's ``perform_seek``: the client's seek to committed offsets leaves a
+        partition with no committed offset where it is, which would lose the records.
+        """
+        assigned = self.assignment()
+        for tp, tp_records in records.items():
+            if tp in assigned:
+                try:
+                    await self.seek(tp, min(record.offset for record in tp_records))
+                except IllegalStateError:  # revoked since
+                    continue
 
     async def _deliver_one_by_one(self, tp: TP, records: Sequence[Any]) -> None:
         """Faust's own per-message path, for topics the sink does not claim."""

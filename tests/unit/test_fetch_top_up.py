@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from faust.types import TP
 
@@ -13,7 +13,12 @@ from stream.worker.faust_batch import BatchConsumer
 
 SHIPMENTS = "supplyrisk.shipments"
 P0, P1 = TP(SHIPMENTS, 0), TP(SHIPMENTS, 1)
+ACTIVE = {P0, P1}  # the partitions each scripted fetch was made for
 FIRST_TIMEOUT_S = 1.0
+
+
+class Rec(NamedTuple):
+    offset: int
 
 
 class Sink:
@@ -27,32 +32,28 @@ class Sink:
         self._stopped = stopped
 
     async def handle(self, records: Mapping[TP, Sequence[Any]]) -> None:
-        self.batches.append({tp: list(r) for tp, r in records.items()})
+        self.batches.append({tp: [r.offset for r in recs] for tp, recs in records.items()})
 
     async def tick(self, consumer: Any) -> None:
         return None
 
 
 class App:
-    """The app as the loop sees it: the sink and the group generation, read in turn from
-    ``generations`` (the last one repeats)."""
+    """The app as the loop sees it: the sink and the group generation."""
 
     client_only = False
+    consumer_generation_id = 1
 
-    def __init__(self, sink: Sink, generations: tuple[int, ...] = (1,)) -> None:
+    def __init__(self, sink: Sink) -> None:
         self.batch_sink = sink
-        self._generations = list(generations)
-
-    @property
-    def consumer_generation_id(self) -> int:
-        return self._generations.pop(0) if len(self._generations) > 1 else self._generations[0]
 
 
 def _consumer(
-    script: list[dict[TP, list[int]]], top_up_s: float
+    script: list[dict[TP, list[int]]], top_up_s: float, rebalance_during: int = -1
 ) -> tuple[BatchConsumer, Sink, list[float]]:
-    """A consumer whose successive fetches return ``script``'s items (then it stops);
-    also the list of timeouts it was asked to wait."""
+    """A consumer whose successive fetches return ``script``'s items (then it stops), a
+    rebalance happening during fetch number ``rebalance_during``; also the list of
+    timeouts it was asked to wait."""
     stopped = asyncio.Event()
     sink = Sink(top_up_s, stopped)
     consumer = BatchConsumer.__new__(BatchConsumer)
@@ -63,13 +64,15 @@ def _consumer(
     timeouts: list[float] = []
     fetches = iter(script)
 
-    async def wait_next_records(timeout_s: float) -> tuple[dict[TP, list[int]], set[TP]]:
+    async def wait_next_records(timeout_s: float) -> tuple[dict[TP, list[Rec]], set[TP]]:
+        if len(timeouts) == rebalance_during:
+            consumer.app.consumer_generation_id += 1
         timeouts.append(timeout_s)
         fetched = next(fetches, None)
         if fetched is None:
             stopped.set()
-            return {}, {P0, P1}
-        return fetched, {P0, P1}
+            fetched = {}
+        return {tp: [Rec(offset) for offset in offsets] for tp, offsets in fetched.items()}, ACTIVE
 
     consumer._wait_next_records = wait_next_records  # type: ignore[method-assign,assignment]
     return consumer, sink, timeouts
@@ -103,15 +106,25 @@ def test_records_of_partitions_no_longer_active_are_not_handled() -> None:
     assert sink.batches == [{P0: [1]}]
 
 
-def test_a_batch_fetched_across_a_rebalance_is_read_again_from_the_committed_offsets() -> None:
-    consumer, sink, _ = _consumer([{P0: [1]}, {P0: [2]}, {P1: [3]}, {}], top_up_s=0.005)
-    consumer.app = App(sink, generations=(1, 2))  # type: ignore[assignment]  # a rebalance
-    seeks: list[bool] = []
+def test_a_fetch_whose_top_up_spans_a_rebalance_is_read_again_from_its_first_records() -> None:
+    script = [{P0: [5, 6], P1: [9]}, {P0: [7]}, {P0: [5]}, {}]
+    consumer, sink, _ = _consumer(script, top_up_s=0.005, rebalance_during=1)  # the top-up
+    seeks: list[tuple[TP, int]] = []
 
-    async def perform_seek() -> None:
-        seeks.append(True)
+    async def seek(partition: TP, offset: int) -> None:
+        seeks.append((partition, offset))
 
-    consumer.perform_seek = perform_seek  # type: ignore[method-assign]
+    consumer.seek = seek  # type: ignore[method-assign]
+    consumer.assignment = lambda: {P0}  # type: ignore[method-assign]  # P1 went elsewhere
     asyncio.run(consumer._drain_messages(Fetcher()))
-    assert seeks == [True]  # nothing fetched across the rebalance is lost
-    assert sink.batches == [{P1: [3]}]
+    # Not Faust's seek to committed offsets, which skips partitions with none committed.
+    assert seeks == [(P0, 5)]
+    assert sink.batches == [{P0: [5]}]
+
+
+def test_a_fetch_that_waited_through_a_rebalance_is_handled() -> None:
+    """The first fetch can wait through a whole rebalance and return the new assignment's
+    records: they belong to the generation current when it returns."""
+    consumer, sink, _ = _consumer([{P0: [1]}, {}], top_up_s=0.005, rebalance_during=0)
+    asyncio.run(consumer._drain_messages(Fetcher()))
+    assert sink.batches == [{P0: [1]}]
