@@ -102,10 +102,10 @@ class DedupeSet:
         self._insert(h[newest], time_s[newest])
 
     def entries(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
-        """The held hashes and their times, oldest first (ties by hash): canonical order."""
+        """The held hashes and their times, by hash (unique): a canonical order."""
         held = np.flatnonzero(self.hashes != _EMPTY)
         h, t = self.hashes[held], self.times[held]
-        order = np.lexsort((h, t))
+        order = np.argsort(h)
         return h[order], t[order]
 
     def load(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
