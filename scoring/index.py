@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -231,14 +232,58 @@ class HashIndex:
 
     def find(self, codes: NDArray[np.int64]) -> NDArray[np.intp]:
         """Row of each code, -1 where absent."""
-        codes = self._clean(codes)
+        return self._lookup(self._clean(codes))[0]
+
+    def _lookup(self, codes: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Row of each (clean) code, -1 where absent, and its slot: where it is held, or
+        where it would be placed."""
         slot = self._probe(codes)
-        return np.where(self.slot_code[slot] == codes, self.slot_row[slot], -1).astype(np.intp)
+        rows = np.where(self.slot_code[slot] == codes, self.slot_row[slot], -1)
+        return rows.astype(np.intp), slot
+
+    def rows_of(
+        self, codes: NDArray[np.int64], create: Callable[[NDArray[np.intp]], NDArray[np.integer]]
+    ) -> NDArray[np.intp]:
+        """Row of each code, adding the codes not held yet: ``create(at)`` makes their rows,
+        ``at`` indexing one occurrence of each new code in ``codes``.
+
+        One probe per code: a new code goes to the empty slot its lookup ended on, unless
+        the table grew or another new code took that slot meanwhile.
+
+        Examples
+        --------
+        >>> idx = HashIndex()
+        >>> made = []
+        >>> def create(at):
+        ...     made.append(at.tolist())
+        ...     return np.arange(len(made[0]) - len(at), len(made[0]))
+        >>> idx.rows_of(np.array([7, 9, 7]), create).tolist(), made
+        ([0, 1, 0], [[0, 1]])
+        >>> idx.rows_of(np.array([9, 7]), create).tolist(), len(made)
+        ([1, 0], 1)
+        """
+        codes = self._clean(codes)
+        rows, slot = self._lookup(codes)
+        new = np.flatnonzero(rows < 0)
+        if len(new):
+            new_codes, first, inverse = np.unique(
+                codes[new], return_index=True, return_inverse=True
+            )
+            at = new[first]
+            created = np.asarray(create(at), dtype=np.intp)
+            self._add(new_codes, created.astype(np.int32), slot[at])
+            rows[new] = created[inverse]
+        return rows
 
     def insert(self, codes: NDArray[np.int64], rows: NDArray[np.integer]) -> None:
         """Add codes (unique, absent) with their rows."""
-        codes = self._clean(codes)
-        rows_32: NDArray[np.int32] = np.asarray(rows, dtype=np.int32)
+        self._add(self._clean(codes), np.asarray(rows, dtype=np.int32), None)
+
+    def _add(
+        self, codes: NDArray[np.int64], rows_32: NDArray[np.int32], slots: NDArray[np.intp] | None
+    ) -> None:
+        """Add clean codes (unique, absent); ``slots``: where their lookups ended, with no
+        code added since."""
         needed = self.count + len(codes)
         if needed > _MAX_LOAD * len(self.slot_code):
             held = self.slot_code != _EMPTY
@@ -250,16 +295,25 @@ class HashIndex:
             self.slot_row = np.full(size, -1, dtype=np.int32)
             self.count = 0
             self._place(old_codes, old_rows)
+            slots = None  # the lookups' slots are of the old table
+        if slots is not None:
+            codes, rows_32 = self._claim(slots, codes, rows_32)
         self._place(codes, rows_32)
 
     def _place(self, codes: NDArray[np.int64], rows: NDArray[np.int32]) -> None:
         while len(codes):
-            slot = self._probe(codes)
-            self.slot_code[slot] = codes
-            won = self.slot_code[slot] == codes  # several codes may race for one slot
-            self.slot_row[slot[won]] = rows[won]
-            self.count += int(won.sum())
-            codes, rows = codes[~won], rows[~won]
+            codes, rows = self._claim(self._probe(codes), codes, rows)
+
+    def _claim(
+        self, slot: NDArray[np.intp], codes: NDArray[np.int64], rows: NDArray[np.int32]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+        """Write each code to its (empty) slot; the codes and rows that lost a slot to
+        another code of the same call, to place again."""
+        self.slot_code[slot] = codes
+        won = self.slot_code[slot] == codes
+        self.slot_row[slot[won]] = rows[won]
+        self.count += int(won.sum())
+        return codes[~won], rows[~won]
 
     def entries(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
         """Codes and their rows in a canonical order, for snapshots: by row when the rows

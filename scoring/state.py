@@ -137,19 +137,13 @@ class State:
 
     def company_ids(self, names: NDArray[np.str_], hashes: NDArray[np.uint64]) -> NDArray[np.intp]:
         """Company id of each name, registering new names (one Python step per new name)."""
-        codes = hashes.view(np.int64)
-        ids = self.company_index.find(codes)
-        new = ids < 0
-        if new.any():
-            new_codes, first, inverse = np.unique(
-                codes[new], return_index=True, return_inverse=True
-            )
+
+        def register(at: NDArray[np.intp]) -> NDArray[np.intp]:
             start = len(self.company_names)
-            self.company_names.extend(names[new][first])
-            rows = np.arange(start, start + len(new_codes))
-            self.company_index.insert(new_codes, rows)
-            ids[new] = rows[inverse]
-        return ids
+            self.company_names.extend(names[at])
+            return np.arange(start, start + len(at), dtype=np.intp)
+
+        return self.company_index.rows_of(hashes.view(np.int64), register)
 
     def key_rows(self, company: NDArray[np.intp], material: NDArray[np.intp]) -> NDArray[np.intp]:
         """Key row of each (company id, material id), creating keys on first sight."""
@@ -162,18 +156,14 @@ class State:
     def _rows(
         table: Columns, index: HashIndex, codes: NDArray[np.int64], fields: dict[str, Any]
     ) -> NDArray[np.intp]:
-        rows = index.find(codes)
-        new = rows < 0
-        if new.any():
-            new_codes, first, inverse = np.unique(
-                codes[new], return_index=True, return_inverse=True
-            )
-            created = table.append(len(new_codes))
+
+        def create(at: NDArray[np.intp]) -> NDArray[np.intp]:
+            created = table.append(len(at))
             for name, values in fields.items():
-                table[name][created] = np.asarray(values)[new][first]
-            index.insert(new_codes, created)
-            rows[new] = created[inverse]
-        return rows
+                table[name][created] = np.asarray(values)[at]
+            return created
+
+        return index.rows_of(codes, create)
 
     def lane_rows(self, key: NDArray[np.intp], origin: NDArray[np.int16]) -> NDArray[np.intp]:
         """Lane row of each (key, origin), creating lanes on first sight."""
