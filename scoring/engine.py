@@ -269,6 +269,7 @@ class Engine:
         state = self._state
         out = {name: t.nbytes() + i.nbytes() for name, (t, i) in state.tables().items()}
         out["companies"] = state.company_index.nbytes() + state.company_names.nbytes()
+        out["chains"] = state.lane_chains.nbytes() + state.company_licence_chains.nbytes()
         out["dedupe"] = self._dedupe.nbytes()
         return out
 

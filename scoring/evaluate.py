@@ -122,11 +122,8 @@ def components(
     company = keys["company"][rows].astype(np.int64)
 
     # Sourcing: observed shares (recency-weighted kg), else declared ones, else unknown.
-    position = np.full(len(keys), -1, dtype=np.intp)
-    position[rows] = np.arange(n)
     lanes = state.lanes
-    lane = np.flatnonzero(position[lanes["key"]] >= 0)
-    at = position[lanes["key"][lane]]
+    lane, at = state.lane_chains.children_of(rows, lanes["key"], len(keys))
     mass, declared = lanes["mass"][lane], lanes["declared"][lane]
     observed = _sum_by(at, mass, n)
     stated = _sum_by(at, declared, n)
@@ -146,7 +143,7 @@ def components(
     prior = np.clip(ref.supply_risk[material] / params.concentration_scale, 0.0, 1.0)
     concentration = np.where(known, live, prior)
 
-    k = _Keys(rows, position, material, destination, company, known, at, share, origin)
+    k = _Keys(rows, material, destination, company, known, at, share, origin)
     flow = _flow(state, anchors, params, rows, as_of_s)
     licence = _licence(state, params, anchors, k, as_of_s)
     policy = _policy(state, anchors, k, as_of_s)
@@ -191,7 +188,6 @@ class _Keys:
     """The evaluated keys' attributes and their sourcing lanes."""
 
     rows: Rows
-    position: Rows  # key row -> position in ``rows`` (-1 when not evaluated)
     material: NDArray[np.int64]
     destination: NDArray[np.int64]
     company: NDArray[np.int64]
@@ -242,8 +238,7 @@ def _licence(
         want = licence_cell_codes(np.zeros(n, np.int64), k.destination, k.material)
         pos = np.minimum(np.searchsorted(pairs, want), len(pairs) - 1)
         worst = np.where(pairs[pos] == want, pair_worst[pos], 0.0)
-    lane = np.flatnonzero(k.position[firms["key"]] >= 0)
-    at = k.position[firms["key"][lane]]
+    lane, at = state.company_licence_chains.children_of(k.rows, firms["key"], len(state.keys))
     exporter = firms["exporter"][lane].astype(np.int64)
     cell = licence_cell_codes(exporter, k.destination[at], k.material[at])
     cell_denials, cell_decisions = _gather_many(

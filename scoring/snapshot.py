@@ -74,4 +74,5 @@ def read_snapshot(
     state.company_names.load(arrays["companies.names"])
     state.company_index.load(arrays["companies.index_codes"], arrays["companies.index_rows"])
     dedupe.load(arrays["dedupe.hashes"], arrays["dedupe.times"])
+    state.relink()
     return float(arrays["latest_s"])

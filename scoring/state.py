@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from scoring.chains import Chains
 from scoring.hashing import N_COUNTRIES
 from scoring.index import Columns, HashIndex, Names
 
@@ -103,6 +104,7 @@ class State:
             }
         )
         self.lane_index = HashIndex()
+        self.lane_chains = Chains()  # the lanes of each key
         self.company_licences = Columns(
             {
                 "key": (np.int32, -1),
@@ -112,6 +114,7 @@ class State:
             }
         )
         self.company_licence_index = HashIndex()
+        self.company_licence_chains = Chains()  # the company licence lanes of each key
         self.licence_cells = Columns(
             {
                 "exporter": (np.int16, -1),
@@ -154,13 +157,21 @@ class State:
 
     @staticmethod
     def _rows(
-        table: Columns, index: HashIndex, codes: NDArray[np.int64], fields: dict[str, Any]
+        table: Columns,
+        index: HashIndex,
+        codes: NDArray[np.int64],
+        fields: dict[str, Any],
+        chains: Chains | None = None,
     ) -> NDArray[np.intp]:
+        """Row of each code in ``table``, creating rows from ``fields`` on first sight
+        (and linking them to their keys in ``chains``)."""
 
         def create(at: NDArray[np.intp]) -> NDArray[np.intp]:
             created = table.append(len(at))
             for name, values in fields.items():
                 table[name][created] = np.asarray(values)[at]
+            if chains is not None:
+                chains.link(table["key"][created], created)
             return created
 
         return index.rows_of(codes, create)
@@ -168,7 +179,8 @@ class State:
     def lane_rows(self, key: NDArray[np.intp], origin: NDArray[np.int16]) -> NDArray[np.intp]:
         """Lane row of each (key, origin), creating lanes on first sight."""
         fields = {"key": key, "origin": origin}
-        return self._rows(self.lanes, self.lane_index, lane_codes(key, origin), fields)
+        codes = lane_codes(key, origin)
+        return self._rows(self.lanes, self.lane_index, codes, fields, self.lane_chains)
 
     def company_licence_rows(
         self, key: NDArray[np.intp], exporter: NDArray[np.int16]
@@ -176,7 +188,19 @@ class State:
         """Company licence lane row of each (key, exporter)."""
         fields = {"key": key, "exporter": exporter}
         codes = lane_codes(key, exporter)
-        return self._rows(self.company_licences, self.company_licence_index, codes, fields)
+        return self._rows(
+            self.company_licences,
+            self.company_licence_index,
+            codes,
+            fields,
+            self.company_licence_chains,
+        )
+
+    def relink(self) -> None:
+        """Rebuild the key -> lanes chains from the tables (after loading a snapshot)."""
+        n_keys = len(self.keys)
+        self.lane_chains.rebuild(self.lanes["key"], n_keys)
+        self.company_licence_chains.rebuild(self.company_licences["key"], n_keys)
 
     def licence_cell_rows(
         self,
