@@ -33,7 +33,7 @@ __all__ = [
 
 PREFIX: Final = "supplyrisk"
 
-OUTCOMES: Final = ("scored", "dead_lettered", "duplicate")
+OUTCOMES: Final = ("scored", "dead_lettered", "duplicate", "forwarded")
 """Values of ``outcome`` on ``supplyrisk_events_consumed_total``."""
 
 DEAD_LETTER_REASONS: Final = (
@@ -118,7 +118,8 @@ class Metrics:
         metrics = cls(
             events_consumed=Counter(
                 "events_consumed",
-                "Input events consumed, by topic and outcome (scored, dead_lettered, duplicate).",
+                "Input events consumed, by topic and outcome (scored, dead_lettered, duplicate, "
+                "forwarded to their company's home partition).",
                 ["topic", "outcome"],
                 registry=registry,
                 namespace=PREFIX,

@@ -65,6 +65,10 @@ class OutputProducer:
         for topic in topics:
             await self._partitions_of(topic, producer)
 
+    def partition_counts(self, topics: Sequence[str]) -> dict[str, int]:
+        """The partition count of each of ``topics`` learned by :meth:`prepare`."""
+        return {topic: len(self._partitions[topic]) for topic in topics}
+
     async def stop(self) -> None:
         if self._producer is not None:
             producer, self._producer = self._producer, None

@@ -17,6 +17,7 @@ class BatchReport:
     events: int = 0
     applied: int = 0
     duplicates: int = 0
+    forwarded: int = 0  # sent on to their company's home partition
     dead_letter_reasons: list[str] = field(default_factory=list)
     scores: int = 0
     alert_levels: list[str] = field(default_factory=list)
@@ -39,6 +40,7 @@ def count_batch(metrics: Metrics, report: BatchReport, now_s: float) -> None:
     m.batch_size.observe(report.events)
     m.events_consumed.labels(report.topic, "scored").inc(report.applied)
     m.events_consumed.labels(report.topic, "duplicate").inc(report.duplicates)
+    m.events_consumed.labels(report.topic, "forwarded").inc(report.forwarded)
     m.events_consumed.labels(report.topic, "dead_lettered").inc(dead)
     for reason in report.dead_letter_reasons:
         m.dead_letters.labels(report.topic, dead_letter_reason(reason)).inc()

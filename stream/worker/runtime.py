@@ -104,7 +104,7 @@ class Runtime:
         async with self._lock:
             restored = [await self._restore(p) for p in partitions if p not in self.states]
             if not self._broadcast_started:
-                await self._outbox.producer.prepare(self._settings.topics.outputs)
+                await self._learn_topics()
                 start = _earliest([s.broadcast for s in restored])
                 await self._broadcast.start(start)
                 self._applied = await self._broadcast.positions()
@@ -114,6 +114,17 @@ class Runtime:
         self._metrics.partitions_assigned.set(len(self.states))
         self._metrics.ready.set(1)
         self.ready = True
+
+    async def _learn_topics(self) -> None:
+        """Connect the producer to the output topics, and learn the partition counts of
+        the inputs whose events belong to their company's partition (stream.homes)."""
+        if self._scorer.partition_counts:
+            return
+        topics = self._settings.topics
+        scoped = (topics.shipments, topics.profiles, topics.licence_decisions)
+        producer = self._outbox.producer
+        await producer.prepare((*topics.outputs, *scoped))
+        self._scorer.partition_counts.update(producer.partition_counts(scoped))
 
     async def _adopt(self, partition: int) -> PartitionState:
         """A partition fetched before its assignment callback ran: restore it now (the
@@ -168,6 +179,7 @@ class Runtime:
         """
         started = time.perf_counter()
         async with self._lock:
+            await self._learn_topics()  # a fetch can come before the assignment callback
             prepared = self._scorer.prepare_fetch(records)
             for tp, tp_records in records.items():
                 state = self.states.get(tp.partition) or await self._adopt(tp.partition)

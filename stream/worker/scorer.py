@@ -20,7 +20,9 @@ from scoring import LEVELS, EventBatch, ScoreTable
 from stream.alerts import encode_alerts
 from stream.deadletter import Outgoing, dead_letter, reason_class
 from stream.events import DecodedBatch, EventDecoder
+from stream.homes import HomePartitions
 from stream.scores import encode_scores
+from stream.worker.keying import Forward, forward, without_misplaced
 from stream.worker.partition_state import PartitionState
 from stream.worker.report import BatchReport
 
@@ -62,6 +64,7 @@ class Prepared:
     shared: EventBatch  # without company-scoped licence decisions
     positions: dict[str, NDArray[np.int64]]
     refused: list[tuple[int, str]]
+    forwards: list[Forward]  # records that belong on another partition (stream.homes)
 
     @classmethod
     def of(
@@ -70,11 +73,12 @@ class Prepared:
         batch: EventBatch,
         positions: dict[str, NDArray[np.int64]],
         refused: list[tuple[int, str]],
+        forwards: list[Forward],
     ) -> Prepared:
         """``batch`` of ``records``, with its share for every partition state."""
         country_wide = batch.licences.take(batch.licences.company == "")
         shared = dataclasses.replace(batch, licences=country_wide)
-        return cls(records, batch, shared, positions, refused)
+        return cls(records, batch, shared, positions, refused, forwards)
 
     def part(self, start: int, end: int, records: Sequence[Record]) -> Prepared:
         """The rows of ``records[start:end]`` (``records`` is that slice): a partition's
@@ -88,7 +92,8 @@ class Prepared:
             # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
             columns[name] = column.take(np.arange(lo, hi)) if len(column) else column
         refused = [(p - start, reason) for p, reason in self.refused if start <= p < end]
-        return Prepared.of(records, EventBatch(**columns), positions, refused)
+        forwards = [(p - start, home) for p, home in self.forwards if start <= p < end]
+        return Prepared.of(records, EventBatch(**columns), positions, refused, forwards)
 
 
 class Scorer:
@@ -111,6 +116,10 @@ class Scorer:
         # The worker's event time: the latest event time of any partition it holds. Every
         # score is published as of this time, so keys of quiet partitions decay with it.
         self.stream_time_s = float("-inf")
+        # Partition counts of the input topics, once known: company-scoped events of a
+        # topic listed here are checked against their company's home partition.
+        self.partition_counts: dict[str, int] = {}
+        self._homes = HomePartitions()
 
     def advance(self, event_time_s: float) -> None:
         """Move the stream time forward (never back) to ``event_time_s``."""
@@ -122,7 +131,14 @@ class Scorer:
         topic = records[0].topic
         decoded = self._decoder.decode([r.value or b"" for r in records])
         batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
-        return Prepared.of(records, batch, decoded.positions, refused)
+        positions = decoded.positions
+        forwards: list[Forward] = []
+        partitions = self.partition_counts.get(topic)
+        if partitions:
+            batch, positions, forwards = without_misplaced(
+                records, batch, positions, partitions, self._homes
+            )
+        return Prepared.of(records, batch, positions, refused, forwards)
 
     def prepare_fetch(self, fetch: Mapping[Any, Sequence[Record]]) -> dict[Any, Prepared]:
         """Decode a fetch once per topic (decoding has a fixed cost per call, and a fetch
@@ -181,6 +197,9 @@ class Scorer:
                     self._topics.dead_letter(topic), topic=topic, partition=record.partition,
                     offset=record.offset, key=record.key, value=record.value, reason=reason,
                 ))  # fmt: skip
+            # Also when catching up: a forward sent twice is scored once (event-id dedupe).
+            outgoing += [forward(topic, records[p], home) for p, home in prepared.forwards]
+            report.forwarded = len(prepared.forwards)
         report.applied = result.applied
         report.duplicates = result.duplicates
         report.latest_event_s = state.engine.latest_time_s

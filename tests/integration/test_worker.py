@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from stream.routing import partition_key
 from tests.integration.workers import (
     SCENARIO,
     WorkerProcess,
@@ -107,6 +109,45 @@ def test_two_workers_share_partitions_and_one_takes_over(
     two.kill()
     assert one.wait_ready(partitions=4) == [0, 1, 2, 3]
     assert_same_scores(wait_until_caught_up([one], reference), reference)
+
+
+def test_events_partitioned_by_another_client_are_scored_at_their_company_home(
+    deployment: dict[str, str],
+    workers: list[WorkerProcess],
+    reference: dict[Key, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    """Every event is keyed by company as asked, but the shipments come from a client
+    with librdkafka's default partitioner (CRC32 of the key) and everything else with
+    Kafka's murmur2: most companies' shipments land on another partition than their
+    profiles and licence decisions. The worker forwards them to the company's home, so
+    no key is split between partition states and the scores equal the offline engine's."""
+    worker = WorkerProcess(deployment, tmp_path / "worker.log")
+    workers.append(worker)
+    worker.wait_ready(partitions=4)
+    topic_of = {"shipment": "SHIPMENTS", "licence_decision": "LICENCE_DECISIONS",
+                "news": "NEWS", "profile": "PROFILES"}  # fmt: skip
+    lines: dict[str, list[str]] = {kind: [] for kind in topic_of}
+    for line in SCENARIO.read_text().splitlines():
+        record = json.loads(line)
+        lines[record["type"]].append(f"{partition_key(record)}\t{line}")
+    for kind, topic in topic_of.items():
+        partitioner = "consistent_random" if kind == "shipment" else "murmur2_random"
+        subprocess.run(
+            ["kcat", "-b", deployment["KAFKA_BOOTSTRAP_SERVERS"], "-P", "-t",
+             deployment[f"SUPPLYRISK_TOPIC_{topic}"], "-K", "\t",
+             "-X", f"partitioner={partitioner}"],
+            input="\n".join(lines[kind]) + "\n", text=True, timeout=120, check=True,
+        )  # fmt: skip
+    assert_same_scores(wait_until_caught_up(workers, reference), reference)
+    _, metrics = worker.get("/metrics")
+    forwarded = {
+        line.split('topic="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("supplyrisk_events_consumed_total") and 'outcome="forwarded"' in line
+    }
+    assert forwarded[deployment["SUPPLYRISK_TOPIC_SHIPMENTS"]] > 0
+    assert forwarded[deployment["SUPPLYRISK_TOPIC_PROFILES"]] == 0
 
 
 def assert_topic_within_threshold(
