@@ -9,7 +9,7 @@ import numpy as np
 from scoring import COMPONENTS, LEVELS, ScoreTable
 from stream.codec import encode, format_time
 from stream.emission import Transitions
-from stream.scores import LEVELS_JSON, encoded_numbers
+from stream.scores import LEVELS_JSON, encoded_numbers, encoded_strings
 
 __all__ = ["alert_records", "encode_alerts"]
 
@@ -59,8 +59,8 @@ def encode_alerts(table: ScoreTable, transitions: Transitions) -> list[bytes]:
     at, scores, top = _parts(table, transitions)
     as_of = encode(format_time(table.as_of_s))
     columns = zip(
-        table.company[at].tolist(),
-        table.material[at].tolist(),
+        encoded_strings(table.company[at].tolist()),
+        encoded_strings(table.material[at].tolist()),
         transitions.level.tolist(),
         transitions.previous.tolist(),
         encoded_numbers(scores),
@@ -71,9 +71,9 @@ def encode_alerts(table: ScoreTable, transitions: Transitions) -> list[bytes]:
         _TEMPLATE
         % (
             as_of,
-            encode(company),
+            company,
             LEVELS_JSON[level],
-            encode(material),
+            material,
             _PREVIOUS[previous],
             score,
             _COMPONENTS[component],
@@ -85,6 +85,6 @@ def encode_alerts(table: ScoreTable, transitions: Transitions) -> list[bytes]:
 _PREVIOUS = {-1: encode(None), **dict(enumerate(LEVELS_JSON))}
 _COMPONENTS = [encode(name) for name in COMPONENTS]
 _TEMPLATE = (
-    b'{"as_of":%s,"company":%s,"level":%s,"material":%s,"previous_level":%s,"score":%s,'
+    b'{"as_of":%s,"company":"%s","level":%s,"material":"%s","previous_level":%s,"score":%s,'
     b'"top_component":%s}'
 )

@@ -7,7 +7,7 @@ a matrix of code points with numpy (no Python work per row); any other row falls
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,9 +15,12 @@ from numpy.typing import NDArray
 from stream.codec import parse_time
 from stream.errors import DecodeError
 
-__all__ = ["parse_times"]
+__all__ = ["VECTORISED_FROM", "parse_times"]
 
 _WIDTH = 29  # longest fast form: YYYY-MM-DDTHH:MM:SS.fff+HH:MM
+# Below this many values, parsing one by one (~0.6 µs each) beats the vectorised path's
+# fixed cost of ~0.14 ms (measured: 47 values 30 vs 145 µs, 400 values 249 vs 218 µs).
+VECTORISED_FROM = 256
 _ZERO = ord("0")
 
 
@@ -32,6 +35,9 @@ def parse_times(values: Sequence[object]) -> tuple[NDArray[np.float64], NDArray[
     seconds = np.full(n, np.nan)
     if n == 0:
         return seconds, np.zeros(0, dtype=np.bool_)
+    if n < VECTORISED_FROM:
+        _parse_each(values, range(n), seconds)
+        return seconds, ~np.isnan(seconds)
     types = set(map(type, values))
     strings: list[str] = (
         values  # type: ignore[assignment]
@@ -45,12 +51,17 @@ def parse_times(values: Sequence[object]) -> tuple[NDArray[np.float64], NDArray[
     # length rules them out of every fast form below.
     codes = np.array(strings, dtype=f"S{_WIDTH}").view(np.uint8).reshape(n, _WIDTH)
     fast = _parse_fast(codes, lengths, seconds)
-    for i in np.flatnonzero(~fast).tolist():
+    _parse_each(values, np.flatnonzero(~fast).tolist(), seconds)
+    return seconds, ~np.isnan(seconds)
+
+
+def _parse_each(values: Sequence[object], rows: Iterable[int], out: NDArray[np.float64]) -> None:
+    """Fill ``out`` at ``rows`` one value at a time (NaN stays where one does not parse)."""
+    for i in rows:
         try:
-            seconds[i] = parse_time(values[i])  # type: ignore[arg-type]
+            out[i] = parse_time(values[i])  # type: ignore[arg-type]
         except DecodeError:
             continue
-    return seconds, ~np.isnan(seconds)
 
 
 def _parse_fast(

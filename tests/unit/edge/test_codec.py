@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from stream.codec import decode, encode, format_time, parse_time
 from stream.errors import DecodeError, StreamError
+from stream.times import VECTORISED_FROM as VECTORISED
 from stream.times import parse_times
 
 # 0001-01-01 .. 9999-12-31 in epoch seconds.
@@ -45,9 +47,10 @@ def test_decode_error_is_a_stream_error_with_reason() -> None:
 )
 def test_parse_time_accepts_rfc3339(text: str, expected: datetime) -> None:
     assert parse_time(text) == expected.timestamp()
-    seconds, ok = parse_times([text])
-    assert ok.tolist() == [True]
-    assert seconds[0] == expected.timestamp()
+    for rows in (1, VECTORISED):
+        seconds, ok = parse_times([text] * rows)
+        assert ok.all()
+        assert (seconds == expected.timestamp()).all()
 
 
 @pytest.mark.parametrize(
@@ -67,15 +70,17 @@ def test_parse_time_accepts_rfc3339(text: str, expected: datetime) -> None:
 def test_parse_time_rejects_what_is_not_rfc3339(text: str) -> None:
     with pytest.raises(DecodeError, match="RFC 3339"):
         parse_time(text)
-    seconds, ok = parse_times([text])
-    assert ok.tolist() == [False]
-    assert math.isnan(seconds[0])
+    for rows in (1, VECTORISED):
+        seconds, ok = parse_times([text] * rows)
+        assert not ok.any()
+        assert np.isnan(seconds).all()
 
 
 def test_parse_times_marks_non_strings() -> None:
-    seconds, ok = parse_times([1767864600, None, "2026-01-08T09:30:00Z", ["x"]])
-    assert ok.tolist() == [False, False, True, False]
-    assert seconds[2] == 1767864600.0
+    for rows in (1, VECTORISED):
+        seconds, ok = parse_times([1767864600, None, "2026-01-08T09:30:00Z", ["x"]] * rows)
+        assert ok.tolist() == [False, False, True, False] * rows
+        assert seconds[2] == 1767864600.0
 
 
 def test_format_time_whole_seconds_and_milliseconds() -> None:
@@ -112,6 +117,8 @@ def test_vectorised_parse_agrees_with_scalar_parse(
         moment = datetime.fromtimestamp(round(seconds), tz=UTC).astimezone(zone)
         spec = "milliseconds" if with_millis else "seconds"
         texts.append(moment.isoformat(timespec=spec).replace("+00:00", "Z"))
+    # Repeated past the size where the vectorised path takes over from the scalar one.
+    texts *= -(-VECTORISED // max(len(texts), 1))
     parsed, ok = parse_times(texts)
     assert ok.all()
     assert parsed.tolist() == [parse_time(t) for t in texts]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scoring import COMPONENTS, ScoreTable
 from stream.alerts import alert_records, encode_alerts
 from stream.codec import encode
 from stream.emission import Transitions
-from stream.scores import encode_scores, score_records
+from stream.scores import encode_scores, encoded_strings, score_records
 
 names = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
@@ -49,6 +49,13 @@ def test_encode_alerts_equals_the_codec_on_the_records(
     )
     expected = [encode(record) for record in alert_records(table, transitions)]
     assert encode_alerts(table, transitions) == expected
+
+
+@example(['a",', "b"])
+@given(st.lists(st.text(alphabet='",\\a\u00fc', max_size=4) | names, max_size=6))
+def test_strings_encoded_together_are_each_string_encoded_alone(values: list[str]) -> None:
+    # Quotes, commas and backslashes are what could make one list's text split wrongly.
+    assert encoded_strings(values) == [encode(value)[1:-1] for value in values]
 
 
 def _table(rows: list[Row], as_of: float) -> ScoreTable:
