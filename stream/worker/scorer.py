@@ -226,22 +226,20 @@ class Scorer:
         # same for every worker and restart, and no hashing per record.
         partition = state.partition
         scored = _take(table, moved)
-        outgoing = [
-            Outgoing(self._topics.scores, key, value, partition=partition)
-            for key, value in zip(
-                _record_keys(scored.company, scored.material), encode_scores(scored), strict=True
-            )
-        ]
+        outgoing = Outgoing.many(
+            self._topics.scores,
+            _record_keys(scored.company, scored.material),
+            encode_scores(scored),
+            partition,
+        )
         report.scores = len(outgoing)
         at = np.searchsorted(table.rows, transitions.rows)
-        outgoing += [
-            Outgoing(self._topics.alerts, key, value, partition=partition)
-            for key, value in zip(
-                _record_keys(table.company[at], table.material[at]),
-                encode_alerts(table, transitions),
-                strict=True,
-            )
-        ]
+        outgoing += Outgoing.many(
+            self._topics.alerts,
+            _record_keys(table.company[at], table.material[at]),
+            encode_alerts(table, transitions),
+            partition,
+        )
         report.alert_levels += [LEVELS[level] for level in transitions.level.tolist()]
         return outgoing
 
