@@ -20,11 +20,9 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from stream.deadletter import Outgoing
 
-__all__ = ["Outbox", "OutputProducer"]
+__all__ = ["OutputProducer"]
 
 _BATCH_BYTES = 512 * 1024
-# Record batches in flight before the outbox waits for acknowledgements.
-_MAX_PENDING_BATCHES = 1000
 
 
 class OutputProducer:
@@ -130,24 +128,3 @@ def _append(batch: Any, record: Outgoing) -> bool:
         timestamp=None, key=record.key, value=record.value, headers=list(record.headers)
     )
     return metadata is not None
-
-
-class Outbox:
-    """Outputs sent without waiting for their acknowledgements, which are awaited later
-    in bulk: before a snapshot (so that no snapshot claims an unacknowledged output), or
-    when too many are pending (to bound memory under backpressure)."""
-
-    def __init__(self, producer: OutputProducer) -> None:
-        self.producer = producer
-        self._pending: list[asyncio.Future[Any]] = []
-
-    async def send(self, records: Sequence[Outgoing]) -> None:
-        """Queue ``records`` for sending."""
-        self._pending += await self.producer.send(records)
-        if len(self._pending) > _MAX_PENDING_BATCHES:
-            await asyncio.gather(*self.take_acks())
-
-    def take_acks(self) -> list[asyncio.Future[Any]]:
-        """The acknowledgements of everything sent so far and not yet taken."""
-        pending, self._pending = self._pending, []
-        return pending

@@ -6,7 +6,9 @@
 - **Batches.** Records of the partitioned topics arrive in fetch-sized batches
   (:mod:`stream.worker.faust_batch`); records of the broadcast topics come from this
   worker's own reader (:mod:`stream.worker.broadcast`) and are applied to every partition
-  state. Outputs are sent and acknowledged (``acks=all``) before the batch counts as done.
+  state. Their outputs are queued in the outbox (:mod:`stream.worker.outbox`), which
+  sends them in the background; they are acknowledged (``acks=all``) before any
+  snapshot that reflects them is written.
 - **Durability.** Every ``snapshot_interval_s`` the changed partition states are written
   to the state topic, and only then are their input offsets committed to the group. The
   committed offsets therefore never pass the state: after a crash the next owner restores
@@ -35,7 +37,8 @@ from stream.deadletter import Outgoing
 from stream.metrics import Metrics
 from stream.worker.broadcast import BroadcastReader, position_key
 from stream.worker.faust_batch import BatchConsumer
-from stream.worker.output import Outbox, OutputProducer
+from stream.worker.outbox import Outbox
+from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.refresh import DecayRefresh
 from stream.worker.report import BatchReport, count_batch, count_outputs
@@ -92,6 +95,10 @@ class Runtime:
         """Release the reader and the producer (after the consumer stopped)."""
         await self._finish_saving("on shutdown")
         await self._broadcast.stop()
+        try:
+            await self._outbox.close()
+        except Exception:
+            log.exception("sending the last outputs failed on shutdown")
         await self._outbox.producer.stop()
 
     # -- assignment ----------------------------------------------------------------------
@@ -281,15 +288,14 @@ class Runtime:
     def _snapshot(self, state: PartitionState) -> _Snapshot:
         """Serialise ``state`` (the caller holds the lock) with the input offsets it
         reflects and the acknowledgements of every output queued so far."""
-        acks = self._outbox.take_acks()
         offsets = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
         state.changes = 0
-        return _Snapshot(state.partition, state.to_bytes(), offsets, acks)
+        return _Snapshot(state.partition, state.to_bytes(), offsets, self._outbox.mark())
 
     async def _write(self, snapshot: _Snapshot) -> None:
         # A snapshot must not claim an unacknowledged output: every output queued up to
         # the snapshot is acknowledged before the snapshot is written.
-        await asyncio.gather(*snapshot.acks)
+        await self._outbox.acked(snapshot.outputs)
         await self._store.write(snapshot.partition, snapshot.data, self._outbox.producer)
 
     async def _save(self, states: Sequence[PartitionState]) -> None:
@@ -307,13 +313,13 @@ class Runtime:
 
 
 class _Snapshot(NamedTuple):
-    """A serialised partition state, the offsets it reflects and the acknowledgements of
+    """A serialised partition state, the offsets it reflects and the outbox's mark after
     the outputs queued before it."""
 
     partition: int
     data: bytes
     offsets: dict[TP, int]
-    acks: list[asyncio.Future[Any]]
+    outputs: int
 
 
 def _earliest(positions: Sequence[Mapping[str, int]]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from config.loader import load_catalogue, load_lexicon, load_scoring_params
 from config.settings import load_settings
+from stream.deadletter import Outgoing
 from stream.events import EventDecoder
 from stream.metrics import Metrics
 from stream.worker.partition_state import PartitionState, SnapshotError
@@ -175,10 +176,19 @@ def test_http_answers(scorer: Scorer) -> None:
 
 
 class _Output:
-    """Queues nothing (the tests add the acknowledgements they control)."""
+    """Acknowledges each send at once, or holds the acknowledgements while ``held`` is a
+    list (the test resolves them)."""
+
+    def __init__(self) -> None:
+        self.held: list[asyncio.Future[None]] | None = None
 
     async def send(self, records: Any, partition: int | None = None) -> list[Any]:
-        return []
+        ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.held is None:
+            ack.set_result(None)
+        else:
+            self.held.append(ack)
+        return [ack]
 
 
 class _Store:
@@ -235,12 +245,14 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
 ) -> None:
     store, consumer = _Store(), _Consumer()
     runtime = _runtime(scorer, store)
-    unacked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    runtime._outbox._pending.append(unacked)
+    output = runtime._outbox.producer
+    output.held = []  # type: ignore[attr-defined]
+    await runtime._outbox.send([Outgoing(TOPICS.scores, b"k", b"v")])
     await runtime.tick(consumer)  # type: ignore[arg-type]  # returns: the save is a task
     await _settle()
     assert (store.writes, consumer.commits) == ([], [])  # an output is not acknowledged yet
-    unacked.set_result(None)
+    for ack in output.held:  # type: ignore[attr-defined]
+        ack.set_result(None)
     await _settle()
     assert [partition for partition, _ in store.writes] == [0]
     assert consumer.commits == []  # offsets are committed once the snapshot is written
