@@ -60,6 +60,9 @@ class Thresholds:
     dead_letter_ratio: float = 0.05
     dead_letter_min_rate: float = 0.1
     dead_letter_for: str = "10m"
+    forwarded_ratio: float = 0.05
+    forwarded_min_rate: float = 0.1
+    forwarded_for: str = "30m"
     lag_window: str = "10m"
     lag_min_messages: int = 1000
     lag_for: str = "15m"
@@ -174,6 +177,31 @@ def alert_rules(t: Thresholds) -> list[dict[str, Any]]:
             description=(
                 f"More than {t.dead_letter_ratio:.0%} of the events consumed from "
                 "{{ $labels.topic }} go to the dead-letter topic. Evidence is being lost."
+            ),
+        ),
+        _alert(
+            t,
+            "SupplyRiskEventsForwarded",
+            expr=(
+                "sum by (job, topic) "
+                f'(job_topic_outcome:supplyrisk_events_consumed:rate{w}{{outcome="forwarded"}})\n'
+                f"/ sum by (job, topic) (job_topic_outcome:supplyrisk_events_consumed:rate{w})"
+                f" > {t.forwarded_ratio:g}\n"
+                "and on (job, topic)\n"
+                f"sum by (job, topic) (job_topic_outcome:supplyrisk_events_consumed:rate{w})"
+                f" > {t.forwarded_min_rate:g}"
+            ),
+            for_=t.forwarded_for,
+            severity="warning",
+            summary=(
+                "{{ $labels.topic }}: {{ $value | humanizePercentage }} of events arrive off "
+                "their company's partition"
+            ),
+            description=(
+                "Producers of {{ $labels.topic }} do not key company-scoped events by company "
+                "with Kafka's murmur2 partitioner. The workers forward them to the company's "
+                "partition, so scores stay right, but each such event is produced and fetched "
+                "twice."
             ),
         ),
         _alert(
