@@ -9,13 +9,14 @@
   state. Their outputs are queued in the outbox (:mod:`stream.worker.outbox`), which
   sends them in the background; they are acknowledged (``acks=all``) before any
   snapshot that reflects them is written.
-- **Durability.** Every ``snapshot_interval_s`` the changed partition states are written
-  to the state topic, and only then are their input offsets committed to the group. The
-  committed offsets therefore never pass the state: after a crash the next owner restores
-  the snapshot and re-reads from the committed offsets; events it sees again are dropped
-  by the engine's event-id dedupe. Nothing is lost and nothing is counted twice. Saving
-  runs in the background, one partition at a time, so fetches keep being handled while
-  snapshots are written; only serialising a state holds the event loop.
+- **Durability** (:mod:`stream.worker.saving`). Every ``snapshot_interval_s`` the changed
+  partition states are written to the state topic, and only then are their input offsets
+  committed to the group. The committed offsets therefore never pass the state: after a
+  crash the next owner restores the snapshot and re-reads from the committed offsets;
+  events it sees again are dropped by the engine's event-id dedupe. Nothing is lost and
+  nothing is counted twice. Saving runs in the background, one partition at a time, so
+  fetches keep being handled while snapshots are written; only serialising a state
+  holds the event loop.
 - **One lock.** Every change to a state and the queueing of the outputs it caused happen
   under one lock hold, so a snapshot taken under the lock never reflects an output that
   is not yet awaited before the snapshot is written.
@@ -27,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from faust.types import TP
 
@@ -42,6 +43,7 @@ from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.refresh import DecayRefresh
 from stream.worker.report import BatchReport, count_batch, count_outputs
+from stream.worker.saving import Saving
 from stream.worker.scorer import Record, Scorer
 from stream.worker.state_store import StateStore
 
@@ -87,13 +89,13 @@ class Runtime:
         self._lock = asyncio.Lock()
         interval_s = settings.worker.snapshot_interval_s
         self._refresh = DecayRefresh(interval_s, _REFRESH_SLICE_KEYS)
-        self._refreshed_s = self._last_snapshot_s = time.monotonic()
-        self._saving: asyncio.Task[None] | None = None  # the background save, if any
+        self._refreshed_s = time.monotonic()
+        self.saving = Saving(store, self._outbox, self._lock, self.states, interval_s)
         self.ready = False
 
     async def stop(self) -> None:
         """Release the reader and the producer (after the consumer stopped)."""
-        await self._finish_saving("on shutdown")
+        await self.saving.finish("on shutdown")
         await self._broadcast.stop()
         try:
             await self._outbox.close()
@@ -147,11 +149,11 @@ class Runtime:
 
     async def on_revoked(self, revoked: Iterable[TP]) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic in self.topics}
-        await self._finish_saving("before a revocation")
+        await self.saving.finish("before a revocation")
         async with self._lock:  # after the fetch in hand, if any
             leaving = [self.states[p] for p in sorted(partitions) if p in self.states]
             try:
-                await self._save(leaving)  # best effort: the next owner can also replay
+                await self.saving.save(leaving)  # best effort: the next owner can also replay
             except Exception:
                 log.exception("snapshot of revoked partitions %s failed", sorted(partitions))
             for state in leaving:
@@ -235,18 +237,14 @@ class Runtime:
     async def tick(self, consumer: BatchConsumer) -> None:
         """After each fetch: rescore a slice of keys for decay, and start saving the changed
         states in the background when the snapshot interval has passed."""
-        if self._saving is not None and self._saving.done():
-            await self._finish_saving(None)  # raises what made the last save fail
+        await self.saving.check()  # raises what made the last save fail
         now = time.monotonic()
         elapsed_s, self._refreshed_s = now - self._refreshed_s, now
         async with self._lock:
             await self._refresh_slice(elapsed_s)
-        interval_s = self._settings.worker.snapshot_interval_s
-        if self._saving is None and now - self._last_snapshot_s >= interval_s:
-            self._last_snapshot_s = now
+        if self.saving.due(now):
             self._update_lag(consumer)
-            changed = sorted(p for p, state in self.states.items() if state.changes)
-            self._saving = asyncio.create_task(self._save_in_turn(changed, consumer))
+            self.saving.start(now, consumer)
 
     async def _refresh_slice(self, elapsed_s: float) -> None:
         """Republish the keys of one slice (:mod:`stream.worker.refresh`) that moved by
@@ -260,49 +258,6 @@ class Runtime:
         await self._outbox.send(self._scorer.publish(self.states[partition], rows, report))
         count_outputs(self._metrics, report)
 
-    async def _save_in_turn(self, partitions: Sequence[int], consumer: BatchConsumer) -> None:
-        """Save ``partitions`` one at a time and commit the offsets each reflects; fetches
-        are handled in between."""
-        for partition in partitions:
-            async with self._lock:
-                state = self.states.get(partition)
-                if state is None:  # revoked meanwhile: saved on its way out
-                    continue
-                snapshot = self._snapshot(state)
-            await self._write(snapshot)
-            await consumer.commit_offsets(snapshot.offsets)
-
-    async def _finish_saving(self, during: str | None) -> None:
-        """Wait for the background save, if any. Its failure is raised, or logged when
-        ``during`` names a moment that must go on regardless."""
-        saving, self._saving = self._saving, None
-        if saving is None:
-            return
-        try:
-            await saving
-        except Exception:
-            if during is None:
-                raise
-            log.exception("saving partition states failed %s", during)
-
-    def _snapshot(self, state: PartitionState) -> _Snapshot:
-        """Serialise ``state`` (the caller holds the lock) with the input offsets it
-        reflects and the acknowledgements of every output queued so far."""
-        offsets = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
-        state.changes = 0
-        return _Snapshot(state.partition, state.to_bytes(), offsets, self._outbox.mark())
-
-    async def _write(self, snapshot: _Snapshot) -> None:
-        # A snapshot must not claim an unacknowledged output: every output queued up to
-        # the snapshot is acknowledged before the snapshot is written.
-        await self._outbox.acked(snapshot.outputs)
-        await self._store.write(snapshot.partition, snapshot.data, self._outbox.producer)
-
-    async def _save(self, states: Sequence[PartitionState]) -> None:
-        """Write snapshots of ``states`` now (on revocation; the caller holds the lock)."""
-        for state in states:
-            await self._write(self._snapshot(state))
-
     def _update_lag(self, consumer: BatchConsumer) -> None:
         for partition, state in self.states.items():
             for topic in self.topics:
@@ -310,16 +265,6 @@ class Runtime:
                 if highwater is not None:
                     lag = max(highwater - state.offsets.get(topic, 0), 0)
                     self._metrics.consumer_lag.labels(topic, str(partition)).set(lag)
-
-
-class _Snapshot(NamedTuple):
-    """A serialised partition state, the offsets it reflects and the outbox's mark after
-    the outputs queued before it."""
-
-    partition: int
-    data: bytes
-    offsets: dict[TP, int]
-    outputs: int
 
 
 def _earliest(positions: Sequence[Mapping[str, int]]) -> dict[str, int]:

@@ -231,7 +231,7 @@ def _runtime(scorer: Scorer, store: _Store) -> Runtime:
     scorer.apply(state, scorer.prepare(records))
     state.offsets[TOPICS.shipments], state.changes = 5, 5
     runtime.states[0] = state
-    runtime._last_snapshot_s -= SETTINGS.worker.snapshot_interval_s  # a save is due
+    runtime.saving.last_started_s -= SETTINGS.worker.snapshot_interval_s  # a save is due
     return runtime
 
 
@@ -257,7 +257,7 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
     assert [partition for partition, _ in store.writes] == [0]
     assert consumer.commits == []  # offsets are committed once the snapshot is written
     store.opened.set()
-    await runtime._finish_saving(None)
+    await runtime.saving.finish(None)
     assert consumer.commits == [{TP(TOPICS.shipments, 0): 5}]
     restored = PartitionState.from_bytes(
         store.writes[0][1], load_catalogue(), load_scoring_params()

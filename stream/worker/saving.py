@@ -1,0 +1,117 @@
+"""Snapshots of the partition states, written behind the fetch loop.
+
+Every ``interval_s`` the states changed since their last snapshot are saved by a
+background task, one partition at a time: under the runtime's lock the state is
+serialised with the input offsets it reflects and the outbox's mark; then, without the
+lock, the outputs before the mark are awaited, the snapshot is written to the state
+topic and only then are the offsets committed. Committed offsets therefore never pass
+the saved state, and a snapshot never claims an output that is not acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+from faust.types import TP
+
+from stream.worker.outbox import Outbox
+from stream.worker.partition_state import PartitionState
+from stream.worker.state_store import StateStore
+
+__all__ = ["Saving"]
+
+log = logging.getLogger(__name__)
+
+
+class Committer(Protocol):
+    async def commit_offsets(self, offsets: dict[TP, int]) -> bool: ...
+
+
+class Saving:
+    """The background save of one worker's partition states."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        outbox: Outbox,
+        lock: asyncio.Lock,
+        states: dict[int, PartitionState],
+        interval_s: float,
+    ) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._lock = lock
+        self._states = states  # the runtime's own dict: partitions come and go
+        self.interval_s = interval_s
+        self.last_started_s = time.monotonic()
+        self._task: asyncio.Task[None] | None = None
+
+    def due(self, now_s: float) -> bool:
+        """Whether to start a save now: the interval passed and none is running."""
+        return self._task is None and now_s - self.last_started_s >= self.interval_s
+
+    def start(self, now_s: float, consumer: Committer) -> None:
+        """Save the changed states in the background and commit their offsets."""
+        self.last_started_s = now_s
+        changed = sorted(p for p, state in self._states.items() if state.changes)
+        self._task = asyncio.create_task(self._in_turn(changed, consumer))
+
+    async def check(self) -> None:
+        """Raise what made the last background save fail, once it is over."""
+        if self._task is not None and self._task.done():
+            await self.finish(None)
+
+    async def finish(self, during: str | None) -> None:
+        """Wait for the background save, if any. Its failure is raised, or logged when
+        ``during`` names a moment that must go on regardless."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await task
+        except Exception:
+            if during is None:
+                raise
+            log.exception("saving partition states failed %s", during)
+
+    async def save(self, states: Sequence[PartitionState]) -> None:
+        """Write snapshots of ``states`` now (on revocation; the caller holds the lock)."""
+        for state in states:
+            await self._write(self._snapshot(state))
+
+    async def _in_turn(self, partitions: Sequence[int], consumer: Committer) -> None:
+        """Save ``partitions`` one at a time and commit the offsets each reflects; fetches
+        are handled in between."""
+        for partition in partitions:
+            async with self._lock:
+                state = self._states.get(partition)
+                if state is None:  # revoked meanwhile: saved on its way out
+                    continue
+                snapshot = self._snapshot(state)
+            await self._write(snapshot)
+            await consumer.commit_offsets(snapshot.offsets)
+
+    def _snapshot(self, state: PartitionState) -> _Snapshot:
+        """Serialise ``state`` (the caller holds the lock) with the input offsets it
+        reflects and the outbox's mark after every output queued so far."""
+        offsets = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
+        state.changes = 0
+        return _Snapshot(state.partition, state.to_bytes(), offsets, self._outbox.mark())
+
+    async def _write(self, snapshot: _Snapshot) -> None:
+        await self._outbox.acked(snapshot.outputs)
+        await self._store.write(snapshot.partition, snapshot.data, self._outbox.producer)
+
+
+class _Snapshot(NamedTuple):
+    """A serialised partition state, the offsets it reflects and the outbox's mark after
+    the outputs queued before it."""
+
+    partition: int
+    data: bytes
+    offsets: dict[TP, int]
+    outputs: int
