@@ -140,7 +140,12 @@ def _report(
     decoded: DecodedBatch, result: ApplyResult, lines: list[bytes], start: int, tally: Tally
 ) -> None:
     """Print rejected lines (edge and engine) and update the tally."""
-    blank = {start + i for i, line in enumerate(lines) if not line.strip()}
+    # A blank line is skipped, not reported; it is always among the decoder's rejects.
+    blank = (
+        {start + i for i, line in enumerate(lines) if not line.strip()}
+        if decoded.rejects
+        else set()
+    )
     rejected: dict[int, str] = {}
     for line_no, _event_id, reason in decoded.rejects:
         if line_no not in blank:

@@ -164,3 +164,17 @@ def test_scenario_scores_every_key_without_rejections(
     keys = {tuple(line.split(",")[i] for i in (0, 3)) for line in roster[6:]}
     assert {(r["company"], r["material"]) for r in records} == keys
     assert " 0 rejected; 0 duplicates" in capsys.readouterr().err
+
+
+def test_blank_lines_are_skipped_not_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = write_events(tmp_path / "in.jsonl", SHIPMENT, b"", b"  \t", LICENCE, b"{broken")
+    assert main(["score", "--events", str(events), "--out", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    reported = [line for line in err.splitlines() if line.startswith("line ")]
+    assert len(reported) == 1
+    assert reported[0].startswith("line 5: not JSON")
+    assert "from 3 events; 1 rejected" in err
+    assert main(["score", "--events", str(write_events(tmp_path / "b.jsonl", SHIPMENT, b""))]) == 0
+    assert "from 1 events; 0 rejected" in capsys.readouterr().err
