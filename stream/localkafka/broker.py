@@ -70,6 +70,15 @@ logger.state_change.level = warn
 """
 
 _MIN_JAVA = 17
+# The JVM options of Kafka's own start script (kafka-run-class.sh), with the heap fixed
+# at its maximum as the script's default heap options do. With a 128 MB initial heap the
+# broker of a 10k events/s benchmark ran 31 collections in 10 s (~0.6 s of pauses), all
+# started by humongous allocations (objects of 0.5 MB or more); with these, 4 (55 ms).
+_JVM_OPTIONS = (
+    "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+    "-XX:MaxInlineLevel=15", "-Djava.awt.headless=true",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +159,7 @@ class LocalKafka:
         classpath = resolve_classpath(self.version, self.cache_dir)
         self._prepare(java, classpath, fresh=fresh)
         argv = [
-            java, f"-Xmx{self.heap_mb}m", "-Xms128m", "-XX:+UseG1GC",
-            "-Djava.awt.headless=true",
+            java, f"-Xmx{self.heap_mb}m", f"-Xms{self.heap_mb}m", *_JVM_OPTIONS,
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self.home / 'logs'}",
             "-cp", classpath, "kafka.Kafka", str(self._properties),
