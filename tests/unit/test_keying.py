@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,48 +11,25 @@ from aiokafka.partitioner import murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.loader import load_catalogue, load_lexicon, load_scoring_params
-from config.settings import load_settings
-from stream.events import EventDecoder
 from stream.homes import HomePartitions, home_partition, murmur2_many
 from stream.worker.keying import FORWARDED_FROM
-from stream.worker.partition_state import PartitionState
 from stream.worker.scorer import Scorer
 from tests.unit.edge.conftest import event
+from tests.unit.worker_parts import TOPICS, FakeRecord, empty_state, new_scorer
 
-SETTINGS = load_settings({})
-TOPICS = SETTINGS.topics
 PARTITIONS = 4
-NOW_S = 1_770_000_000.0
-
-
-@dataclass
-class Record:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int = 1_770_000_000_000
 
 
 def _scorer(*topics: str) -> Scorer:
-    params = load_scoring_params()
-    scorer = Scorer(
-        EventDecoder(load_lexicon()), TOPICS, SETTINGS.worker, params.level_thresholds,
-        lambda: NOW_S,
-    )  # fmt: skip
+    scorer = new_scorer()
     scorer.partition_counts.update(dict.fromkeys(topics, PARTITIONS))
     return scorer
 
 
-def _state(partition: int) -> PartitionState:
-    return PartitionState.empty(partition, load_catalogue(), load_scoring_params())
-
-
-def _records(topic: str, partition: int, events: list[dict[str, Any]]) -> list[Record]:
+def _records(topic: str, partition: int, events: list[dict[str, Any]]) -> list[FakeRecord]:
     return [
-        Record(topic, partition, offset, b"k", orjson.dumps(e)) for offset, e in enumerate(events)
+        FakeRecord(topic, partition, offset, b"k", orjson.dumps(e))
+        for offset, e in enumerate(events)
     ]
 
 
@@ -95,7 +71,7 @@ def test_a_shipment_on_another_partition_is_forwarded_not_scored() -> None:
         event("shipment", event_id="here", company=HERE),
         event("shipment", event_id="away", company=AWAY),
     ])  # fmt: skip
-    state = _state(0)
+    state = empty_state(0)
     outgoing, report = scorer.apply(state, scorer.prepare(records))
 
     forwards = [o for o in outgoing if o.topic == TOPICS.shipments]
@@ -107,8 +83,8 @@ def test_a_shipment_on_another_partition_is_forwarded_not_scored() -> None:
     assert state.engine.lookup(np.array([HERE, AWAY]), np.array(["Dy", "Dy"])).tolist()[1] == -1
 
     # At home, the forwarded record is scored like any other.
-    home = _state(HOME[AWAY])
-    arrived = [Record(TOPICS.shipments, HOME[AWAY], 7, sent.key, sent.value)]
+    home = empty_state(HOME[AWAY])
+    arrived = [FakeRecord(TOPICS.shipments, HOME[AWAY], 7, sent.key, sent.value)]
     outgoing, report = scorer.apply(home, scorer.prepare(arrived))
     assert (report.applied, report.forwarded) == (1, 0)
     assert [o.key for o in outgoing if o.topic == TOPICS.scores] == [f"{AWAY}|Dy".encode()]
@@ -130,7 +106,7 @@ def test_licence_decisions_named_for_a_company_go_home_and_country_wide_ones_sta
     ])  # fmt: skip
     prepared = scorer.prepare(records)
     assert prepared.forwards == [(1, HOME[AWAY])]
-    owner, other = _state(0), _state(HOME[AWAY])
+    owner, other = empty_state(0), empty_state(HOME[AWAY])
     sent, report = scorer.apply(owner, prepared, owner=True)
     assert report.forwarded == 1
     assert [o.partition for o in sent if o.topic == TOPICS.licence_decisions] == [HOME[AWAY]]

@@ -10,6 +10,7 @@ import pytest
 
 from stream.deadletter import Outgoing
 from stream.worker.outbox import Outbox
+from tests.unit.worker_parts import settle
 
 
 class Producer:
@@ -37,11 +38,6 @@ def _records(*keys: str) -> list[Outgoing]:
     return [Outgoing("scores", key.encode(), b"v") for key in keys]
 
 
-async def _settle() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
-
-
 def _outbox(producer: Producer, **options: Any) -> Outbox:
     return Outbox(producer, **options)  # type: ignore[arg-type]
 
@@ -51,12 +47,12 @@ async def test_queueing_does_not_wait_for_the_producer_and_keeps_the_order() -> 
     outbox = _outbox(producer)
     producer.gate.clear()  # the producer is stuck (a slow broker)
     await outbox.send(_records("a"))
-    await _settle()  # the sender took "a" and waits for the producer
+    await settle()  # the sender took "a" and waits for the producer
     await outbox.send(_records("b", "c"))  # returns at once
     await outbox.send(_records("d"))
     assert producer.chunks == []
     producer.gate.set()
-    await _settle()
+    await settle()
     # What was queued while the producer was stuck goes over together, in order.
     assert producer.chunks == [[b"a"], [b"b", b"c", b"d"]]
     await _close(outbox, producer)
@@ -66,16 +62,16 @@ async def test_a_mark_waits_for_the_acknowledgements_of_what_came_before_it() ->
     producer = Producer()
     outbox = _outbox(producer)
     await outbox.send(_records("a"))
-    await _settle()
+    await settle()
     mark = outbox.mark()
     await outbox.send(_records("b"))
-    await _settle()
+    await settle()
     assert producer.chunks == [[b"a"], [b"b"]]
     waiting = asyncio.create_task(outbox.acked(mark))
-    await _settle()
+    await settle()
     assert not waiting.done()
     producer.acks[0].set_result(None)  # "b" stays unacknowledged: after the mark
-    await _settle()
+    await settle()
     assert waiting.done()
     await _close(outbox, producer)
 
@@ -86,13 +82,13 @@ async def test_a_mark_waits_for_records_not_yet_handed_over() -> None:
     producer.gate.clear()
     await outbox.send(_records("a"))
     waiting = asyncio.create_task(outbox.acked(outbox.mark()))
-    await _settle()
+    await settle()
     assert not waiting.done()
     producer.gate.set()
-    await _settle()
+    await settle()
     assert not waiting.done()  # handed over, not yet acknowledged
     producer.acks[0].set_result(None)
-    await _settle()
+    await settle()
     assert waiting.done()
     await _close(outbox, producer)
 
@@ -103,10 +99,10 @@ async def test_too_many_queued_records_make_the_fetch_loop_wait() -> None:
     producer.gate.clear()
     await outbox.send(_records("a", "b"))
     blocked = asyncio.create_task(outbox.send(_records("c")))
-    await _settle()
+    await settle()
     assert not blocked.done()  # memory is bounded: the loop waits for the sender
     producer.gate.set()
-    await _settle()
+    await settle()
     assert blocked.done()
     await _close(outbox, producer)
 
@@ -116,7 +112,7 @@ async def test_a_failed_send_is_raised_to_the_next_caller() -> None:
     outbox = _outbox(producer)
     producer.error = OSError("broker gone")
     await outbox.send(_records("a"))
-    await _settle()
+    await settle()
     with pytest.raises(RuntimeError, match="broker gone"):
         await outbox.send(_records("b"))
     with pytest.raises(RuntimeError, match="broker gone"):
@@ -127,9 +123,9 @@ async def test_a_failed_acknowledgement_is_raised_to_the_next_caller() -> None:
     producer = Producer()
     outbox = _outbox(producer)
     await outbox.send(_records("a"))
-    await _settle()
+    await settle()
     producer.acks[0].set_exception(OSError("not enough replicas"))
-    await _settle()
+    await settle()
     with pytest.raises(RuntimeError, match="not enough replicas"):
         await outbox.send(_records("b"))
 
@@ -141,7 +137,7 @@ async def test_closing_sends_and_acknowledges_everything_queued() -> None:
     await outbox.send(_records("a", "b"))
     closing = asyncio.create_task(outbox.close())
     producer.gate.set()
-    await _settle()
+    await settle()
     assert producer.chunks == [[b"a", b"b"]]
     assert not closing.done()
     producer.acks[0].set_result(None)

@@ -5,7 +5,6 @@ refresh."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,10 +13,8 @@ import pytest
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 
-from config.loader import load_catalogue, load_lexicon, load_scoring_params
-from config.settings import load_settings
+from config.loader import load_catalogue, load_scoring_params
 from stream.deadletter import Outgoing
-from stream.events import EventDecoder
 from stream.metrics import Metrics
 from stream.worker.partition_state import PartitionState, SnapshotError
 from stream.worker.queries import one_score, top_scores
@@ -25,33 +22,19 @@ from stream.worker.refresh import DecayRefresh
 from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
 from tests.unit.edge.conftest import event
-
-SETTINGS = load_settings({})
-TOPICS = SETTINGS.topics
-NOW_S = 1_770_000_000.0  # 2026-02-02, after every event below
-
-
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int = 1_770_000_000_000
+from tests.unit.worker_parts import (
+    SETTINGS,
+    TOPICS,
+    FakeRecord,
+    empty_state,
+    new_scorer,
+    settle,
+)
 
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    params = load_scoring_params()
-    return Scorer(
-        EventDecoder(load_lexicon()), TOPICS, SETTINGS.worker, params.level_thresholds,
-        lambda: NOW_S,
-    )  # fmt: skip
-
-
-def _state(partition: int = 0) -> PartitionState:
-    return PartitionState.empty(partition, load_catalogue(), load_scoring_params())
+    return new_scorer()
 
 
 def _records(topic: str, values: list[Any], partition: int = 2) -> list[FakeRecord]:
@@ -85,12 +68,12 @@ def test_a_fetch_decoded_once_gives_each_partition_what_its_own_decoding_gives(
     fetch = {key: _records(key[0], v, partition=key[1]) for key, v in values.items()}
     once = scorer.prepare_fetch(fetch)
     for (_, partition), records in fetch.items():
-        alone = scorer.apply(_state(partition), scorer.prepare(records))
-        assert scorer.apply(_state(partition), once[(records[0].topic, partition)]) == alone
+        alone = scorer.apply(empty_state(partition), scorer.prepare(records))
+        assert scorer.apply(empty_state(partition), once[(records[0].topic, partition)]) == alone
 
 
 def test_the_handler_scores_good_records_and_dead_letters_bad_ones(scorer: Scorer) -> None:
-    state = _state(2)
+    state = empty_state(2)
     good = event("shipment", company="Acme", material="Dy")
     records = _records(
         TOPICS.shipments,
@@ -115,7 +98,7 @@ def test_the_handler_scores_good_records_and_dead_letters_bad_ones(scorer: Score
 
 
 def test_a_duplicate_is_applied_once_and_publishes_nothing(scorer: Scorer) -> None:
-    state = _state()
+    state = empty_state()
     record = _records(TOPICS.shipments, [event("shipment", company="Acme")])
     scorer.apply(state, scorer.prepare(record))
     outgoing, report = scorer.apply(state, scorer.prepare(record))
@@ -129,7 +112,7 @@ def test_other_partitions_apply_only_country_wide_decisions(scorer: Scorer) -> N
          event("licence_decision", event_id="named", company="Acme")],
     )  # fmt: skip
     prepared = scorer.prepare(decisions)
-    owner, other = _state(2), _state(5)
+    owner, other = empty_state(2), empty_state(5)
     scorer.apply(owner, prepared, owner=True)
     scorer.apply(other, prepared, owner=False)
     assert owner.engine.lookup(np.array(["Acme"]), np.array(["Tb"]))[0] >= 0
@@ -137,7 +120,7 @@ def test_other_partitions_apply_only_country_wide_decisions(scorer: Scorer) -> N
 
 
 def test_partition_state_round_trips_exactly(scorer: Scorer) -> None:
-    state = _state(3)
+    state = empty_state(3)
     records = _records(
         TOPICS.shipments,
         [event("shipment", event_id=f"s{i}", company=f"C{i % 3}", quantity_kg=10.0 * i)
@@ -160,7 +143,7 @@ def test_partition_state_round_trips_exactly(scorer: Scorer) -> None:
 
 
 def test_http_answers(scorer: Scorer) -> None:
-    state = _state()
+    state = empty_state()
     scorer.apply(state, scorer.prepare(_records(TOPICS.shipments, [event("shipment")])))
     company = str(event("shipment")["company"])
     status, body = one_score([state], company, "Dy", None)
@@ -224,7 +207,7 @@ def _runtime(scorer: Scorer, store: _Store) -> Runtime:
         metrics=Metrics.create(CollectorRegistry()), store=store,  # type: ignore[arg-type]
         broadcast=None, output=_Output(),  # type: ignore[arg-type]
     )  # fmt: skip
-    state = _state()
+    state = empty_state()
     records = _records(
         TOPICS.shipments, [event("shipment", event_id=f"s{i}", company=f"C{i}") for i in range(5)]
     )
@@ -233,11 +216,6 @@ def _runtime(scorer: Scorer, store: _Store) -> Runtime:
     runtime.states[0] = state
     runtime.saving.last_started_s -= SETTINGS.worker.snapshot_interval_s  # a save is due
     return runtime
-
-
-async def _settle() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
 
 
 async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
@@ -249,11 +227,11 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
     output.held = []  # type: ignore[attr-defined]
     await runtime._outbox.send([Outgoing(TOPICS.scores, b"k", b"v")])
     await runtime.tick(consumer)  # type: ignore[arg-type]  # returns: the save is a task
-    await _settle()
+    await settle()
     assert (store.writes, consumer.commits) == ([], [])  # an output is not acknowledged yet
     for ack in output.held:  # type: ignore[attr-defined]
         ack.set_result(None)
-    await _settle()
+    await settle()
     assert [partition for partition, _ in store.writes] == [0]
     assert consumer.commits == []  # offsets are committed once the snapshot is written
     store.opened.set()
@@ -270,7 +248,7 @@ async def test_a_failed_save_stops_the_next_fetch(scorer: Scorer) -> None:
     runtime = _runtime(scorer, _Store(error=OSError("state topic unwritable")))
     consumer = _Consumer()
     await runtime.tick(consumer)  # type: ignore[arg-type]
-    await _settle()
+    await settle()
     with pytest.raises(OSError, match="state topic unwritable"):
         await runtime.tick(consumer)  # type: ignore[arg-type]
     assert consumer.commits == []
