@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stream.metrics import Metrics, dead_letter_reason
+from stream.metrics import Metrics
 
 __all__ = ["BatchReport", "count_batch", "count_outputs"]
 
@@ -36,14 +36,12 @@ def count_batch(metrics: Metrics, report: BatchReport, now_s: float) -> None:
     """Count a batch of input: its events by outcome, dead letters by reason, outputs,
     event-time lag and the end-to-end latency of its oldest record at ``now_s``."""
     m = metrics
-    dead = len(report.dead_letter_reasons)
     m.batch_size.observe(report.events)
-    m.events_consumed.labels(report.topic, "scored").inc(report.applied)
-    m.events_consumed.labels(report.topic, "duplicate").inc(report.duplicates)
-    m.events_consumed.labels(report.topic, "forwarded").inc(report.forwarded)
-    m.events_consumed.labels(report.topic, "dead_lettered").inc(dead)
-    for reason in report.dead_letter_reasons:
-        m.dead_letters.labels(report.topic, dead_letter_reason(reason)).inc()
+    m.count_consumed(report.topic, "scored", report.applied)
+    m.count_consumed(report.topic, "duplicate", report.duplicates)
+    m.count_consumed(report.topic, "forwarded", report.forwarded)
+    for reason in report.dead_letter_reasons:  # also counts the dead_lettered outcome
+        m.count_dead_letter(report.topic, reason)
     count_outputs(m, report)
     if report.latest_event_s == report.latest_event_s:  # not NaN
         m.last_event_timestamp.set(report.latest_event_s)

@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stream.metrics import DEAD_LETTER_REASONS, OUTCOMES, Metrics
+from stream.worker.report import BatchReport, count_batch
 
 
 def scrape(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -114,3 +115,20 @@ def test_gauges_record_lag_and_readiness() -> None:
     assert samples[key] == 120
     assert samples[("supplyrisk_ready", ())] == 1
     assert samples[("supplyrisk_partitions_assigned", ())] == 4
+
+
+def test_a_batch_report_is_counted_by_outcome_and_reason() -> None:
+    registry = CollectorRegistry()
+    report = BatchReport("shipments", events=8, applied=3, duplicates=1, forwarded=2)
+    report.dead_letter_reasons += ["schema", "bad_value"]
+    count_batch(Metrics.create(registry), report, now_s=100.0)
+    samples = scrape(registry)
+    consumed = {
+        dict(labels)["outcome"]: value
+        for (name, labels), value in samples.items()
+        if name == "supplyrisk_events_consumed_total"
+    }
+    assert consumed == {"scored": 3, "duplicate": 1, "forwarded": 2, "dead_lettered": 2}
+    for reason in ("schema", "bad_value"):
+        key = ("supplyrisk_dead_letters_total", (("reason", reason), ("topic", "shipments")))
+        assert samples[key] == 1
