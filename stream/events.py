@@ -45,6 +45,7 @@ from stream.news_profiles import news_rows
 from stream.routing import KINDS, event_kind, partition_key
 
 __all__ = [
+    "BATCH_FIELDS",
     "DecodedBatch",
     "EventDecoder",
     "Reject",
@@ -53,6 +54,16 @@ __all__ = [
     "event_kind",
     "partition_key",
 ]
+
+
+# The EventBatch field holding the rows of each key of DecodedBatch.positions.
+BATCH_FIELDS = {
+    "shipment": "shipments",
+    "licence_decision": "licences",
+    "news": "signals",
+    "profile": "profiles",
+    "profile_share": "profile_shares",
+}
 
 
 @dataclass(frozen=True, slots=True)

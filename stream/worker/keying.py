@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from scoring import EventBatch
 from stream.deadletter import Outgoing
+from stream.events import BATCH_FIELDS
 from stream.homes import HomePartitions
 
 __all__ = ["FORWARDED_FROM", "Forward", "forward", "without_misplaced"]
@@ -24,10 +25,9 @@ __all__ = ["FORWARDED_FROM", "Forward", "forward", "without_misplaced"]
 Forward = tuple[int, int]  # (position of the record in its batch, home partition)
 FORWARDED_FROM = "supplyrisk.forwarded_from"  # header: "<partition>/<offset>" of the original
 
-# Kinds whose rows belong to their company's partition, with their batch field. A
-# licence decision without a company (country-wide) belongs to every partition.
-_SCOPED = (("shipment", "shipments"), ("licence_decision", "licences"), ("profile", "profiles"))
-_FIELDS = (*_SCOPED, ("news", "signals"), ("profile_share", "profile_shares"))
+# Kinds whose rows belong to their company's partition. A licence decision without a
+# company (country-wide) belongs to every partition; a profile's shares go with it.
+_SCOPED = ("shipment", "licence_decision", "profile")
 
 
 def without_misplaced(
@@ -45,8 +45,8 @@ def without_misplaced(
     landed: NDArray[np.int64] | None = None
     misplaced: list[NDArray[np.int64]] = []
     home_of: list[NDArray[np.int64]] = []
-    for kind, name in _SCOPED:
-        company = getattr(batch, name).company
+    for kind in _SCOPED:
+        company = getattr(batch, BATCH_FIELDS[kind]).company
         if len(company) == 0:
             continue
         if landed is None:
@@ -64,9 +64,9 @@ def without_misplaced(
     forwards = list(zip(moved.tolist(), np.concatenate(home_of)[first].tolist(), strict=True))
     kept: dict[str, Any] = {}
     kept_positions = dict(positions)
-    for kind, name in _FIELDS:
+    for kind, name in BATCH_FIELDS.items():
         column, at = getattr(batch, name), positions[kind]
-        if len(column):  # a profile's shares go with it
+        if len(column):
             keep = ~np.isin(at, moved)
             column, kept_positions[kind] = column.take(keep), at[keep]
         kept[name] = column

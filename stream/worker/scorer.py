@@ -19,7 +19,7 @@ from config.settings import TopicSettings, WorkerSettings
 from scoring import LEVELS, EventBatch, ScoreTable
 from stream.alerts import encode_alerts
 from stream.deadletter import Outgoing, dead_letter, reason_class
-from stream.events import DecodedBatch, EventDecoder
+from stream.events import BATCH_FIELDS, DecodedBatch, EventDecoder
 from stream.homes import HomePartitions
 from stream.scores import encode_scores
 from stream.worker.keying import Forward, forward, without_misplaced
@@ -34,13 +34,6 @@ _KINDS_OF_ROLE = {
     "licence_decisions": ("licence_decision",),
     "news": ("news",),
     "profiles": ("profile", "profile_share"),
-}
-_BATCH_FIELDS = {
-    "shipment": "shipments",
-    "licence_decision": "licences",
-    "news": "signals",
-    "profile": "profiles",
-    "profile_share": "profile_shares",
 }
 
 
@@ -85,7 +78,7 @@ class Prepared:
         share of a batch decoded for several partitions of one topic at once."""
         columns: dict[str, Any] = {}
         positions: dict[str, NDArray[np.int64]] = {}
-        for kind, name in _BATCH_FIELDS.items():
+        for kind, name in BATCH_FIELDS.items():
             column, at = getattr(self.batch, name), self.positions[kind]
             lo, hi = np.searchsorted(at, [start, end])  # rows are in position order
             positions[kind] = at[lo:hi] - start
@@ -251,7 +244,7 @@ class Scorer:
         batch = decoded.batch
         refused = [(position, reason) for position, _, reason in decoded.rejects]
         kept: dict[str, Any] = {}
-        for kind, name in _BATCH_FIELDS.items():
+        for kind, name in BATCH_FIELDS.items():
             column = getattr(batch, name)
             if kind in kinds or len(column) == 0:
                 kept[name] = column
