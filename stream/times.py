@@ -1,7 +1,8 @@
 """Vectorised RFC 3339 parsing of a batch of event times (the decoder's hot path).
 
-Most producers write ``YYYY-MM-DDTHH:MM:SS(.fff)?(Z|±HH:MM)``. Those rows are parsed as
-a matrix of code points with numpy (no Python work per row); any other row falls back to
+Most producers write ``YYYY-MM-DDTHH:MM:SS(.fff)?(Z|±HH:MM)``. In a batch of at least
+``VECTORISED_FROM`` values those rows are parsed as a matrix of code points with numpy
+(no Python work per row); any other row, and every row of a smaller batch, goes through
 :func:`stream.codec.parse_time`, so the accepted language is the same either way.
 """
 
@@ -33,9 +34,7 @@ def parse_times(values: Sequence[object]) -> tuple[NDArray[np.float64], NDArray[
     """
     n = len(values)
     seconds = np.full(n, np.nan)
-    if n == 0:
-        return seconds, np.zeros(0, dtype=np.bool_)
-    if n < VECTORISED_FROM:
+    if n < VECTORISED_FROM:  # also no values at all
         _parse_each(values, range(n), seconds)
         return seconds, ~np.isnan(seconds)
     types = set(map(type, values))
