@@ -13,7 +13,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from stream.localkafka.errors import LocalKafkaError
 from stream.localkafka.jars import resolve_classpath
+from stream.localkafka.java import JVM_OPTIONS, find_java
 
 __all__ = ["BrokerStatus", "LocalKafka", "LocalKafkaError"]
 
@@ -68,17 +68,6 @@ rootLogger.appenderRef.stdout.ref = STDOUT
 logger.state_change.name = state.change.logger
 logger.state_change.level = warn
 """
-
-_MIN_JAVA = 17
-# The JVM options of Kafka's own start script (kafka-run-class.sh), with the heap fixed
-# at its maximum as the script's default heap options do. With a 128 MB initial heap the
-# broker of a 10k events/s benchmark ran 31 collections in 10 s (~0.6 s of pauses), all
-# started by humongous allocations (objects of 0.5 MB or more); with these, 4 (55 ms).
-_JVM_OPTIONS = (
-    "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-    "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
-    "-XX:MaxInlineLevel=15", "-Djava.awt.headless=true",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +142,13 @@ class LocalKafka:
                     f"the local broker at {self.bootstrap} is running: stop it before --fresh"
                 )
             return current
-        java = _java()
+        java = find_java()
         for port in (self.port, self.controller_port):
             _ensure_port_free(port)
         classpath = resolve_classpath(self.version, self.cache_dir)
         self._prepare(java, classpath, fresh=fresh)
         argv = [
-            java, f"-Xmx{self.heap_mb}m", f"-Xms{self.heap_mb}m", *_JVM_OPTIONS,
+            java, f"-Xmx{self.heap_mb}m", f"-Xms{self.heap_mb}m", *JVM_OPTIONS,
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self.home / 'logs'}",
             "-cp", classpath, "kafka.Kafka", str(self._properties),
@@ -288,27 +277,6 @@ async def _answers_metadata(bootstrap: str) -> bool:
         return False
     finally:
         await client.close()
-
-
-def _java() -> str:
-    java = shutil.which("java")
-    if java is None:
-        raise LocalKafkaError(
-            f"Java {_MIN_JAVA}+ is needed to run Kafka and 'java' is not on PATH "
-            "(Debian: apt-get install openjdk-17-jre-headless)"
-        )
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [java, "-version"], capture_output=True, text=True, check=False
-    )
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
-    if match is None:
-        raise LocalKafkaError(f"could not tell the Java version from '{java} -version'")
-    major = int(match.group(1))
-    if major == 1 and match.group(2):  # "1.8" style
-        major = int(match.group(2))
-    if major < _MIN_JAVA:
-        raise LocalKafkaError(f"Kafka 4 needs Java {_MIN_JAVA}+, found Java {major} at {java}")
-    return java
 
 
 def _ensure_port_free(port: int) -> None:
