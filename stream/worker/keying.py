@@ -51,12 +51,12 @@ def without_misplaced(
             continue
         if landed is None:
             landed = np.fromiter((r.partition for r in records), np.int64, len(records))
-        at = positions[kind]
         scoped = company != ""
+        at = positions[kind][scoped]
         home = homes.of(company[scoped].tolist(), partitions)
-        wrong = home != landed[at[scoped]]
+        wrong = home != landed[at]
         if wrong.any():
-            misplaced.append(at[scoped][wrong])
+            misplaced.append(at[wrong])
             home_of.append(home[wrong])
     if not misplaced:
         return batch, positions, []
