@@ -40,22 +40,19 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stream_load import (
-    T0,
     broker,
     create_topic,
     offered_load,
     produce,
     receiving,
     record_times,
+    seeded_state,
     shipment,
 )
 
-from config.loader import load_catalogue, load_scoring_params
 from config.settings import load_settings
-from scoring import EventBatch, Shipments
 from stream.topics import create_topics
 from stream.worker.output import OutputProducer
-from stream.worker.partition_state import PartitionState
 from stream.worker.state_store import StateStore
 from tests.integration.workers import WorkerProcess, service_env
 
@@ -208,29 +205,12 @@ def recovery(bootstrap: str, keys: int, tmp: Path) -> None:
 
 async def seed_state(bootstrap: str, topic: str, keys: int, partitions: int) -> int:
     """Write snapshots holding ``keys`` keys (spread over partitions) to the state topic."""
-    catalogue, params = load_catalogue(), load_scoring_params()
     store = StateStore(topic, bootstrap, {})
     output = OutputProducer(bootstrap, {})
     total = 0
     try:
-        per = keys // partitions
         for p in range(partitions):
-            state = PartitionState.empty(p, catalogue, params)
-            for start in range(0, per, 100_000):
-                n = min(100_000, per - start)
-                i = np.arange(start, start + n)
-                s = Shipments(
-                    event_id=np.char.add(f"seed-{p}-", i.astype(str)),
-                    time_s=T0 + i.astype(np.float64),
-                    company=np.char.add(f"co-{p}-", (i // 4).astype(str)),
-                    material=np.array(["Dy", "Tb", "NdFeB", "Ga"])[i % 4],
-                    origin=np.array(["CN", "AU", "MY"])[i % 3],
-                    destination=np.full(n, "JP"),
-                    quantity_kg=np.full(n, 100.0),
-                    status=np.full(n, 1, dtype=np.int8),
-                )
-                state.engine.apply(EventBatch.of(shipments=s))
-            data = state.to_bytes()
+            data = seeded_state(p, keys // partitions).to_bytes()
             total += len(data)
             await store.write(p, data, output)
     finally:

@@ -15,12 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from config.loader import load_catalogue, load_scoring_params
 from config.settings import cache_dir, local_kafka_settings
+from scoring import EventBatch, Shipments
 from stream.localkafka import LocalKafka
+from stream.worker.partition_state import PartitionState
 
 T0 = 1_767_225_600.0  # 2026-01-01
 
@@ -164,3 +168,23 @@ async def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
             await admin.create_topics([NewTopic(topic, partitions, replication_factor=1)])
     finally:
         await admin.close()
+
+
+def seeded_state(partition: int, keys: int) -> PartitionState:
+    """A partition state holding ``keys`` keys (four materials per company)."""
+    state = PartitionState.empty(partition, load_catalogue(), load_scoring_params())
+    for start in range(0, keys, 100_000):
+        n = min(100_000, keys - start)
+        i = np.arange(start, start + n)
+        s = Shipments(
+            event_id=np.char.add(f"seed-{partition}-", i.astype(str)),
+            time_s=T0 + i.astype(np.float64),
+            company=np.char.add(f"co-{partition}-", (i // 4).astype(str)),
+            material=np.array(["Dy", "Tb", "NdFeB", "Ga"])[i % 4],
+            origin=np.array(["CN", "AU", "MY"])[i % 3],
+            destination=np.full(n, "JP"),
+            quantity_kg=np.full(n, 100.0),
+            status=np.full(n, 1, dtype=np.int8),
+        )
+        state.engine.apply(EventBatch.of(shipments=s))
+    return state

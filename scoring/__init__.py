@@ -18,11 +18,13 @@ from scoring.columns import (
 from scoring.engine import Engine
 from scoring.params import ScoringParams
 from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
+from scoring.snapshot import Capture
 
 __all__ = [
     "COMPONENTS",
     "LEVELS",
     "ApplyResult",
+    "Capture",
     "Catalogue",
     "Decision",
     "Engine",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["DedupeSet"]
+__all__ = ["DedupeSet", "by_hash"]
 
 _EMPTY = np.uint64(0)
 
@@ -103,10 +103,12 @@ class DedupeSet:
 
     def entries(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
         """The held hashes and their times, by hash (unique): a canonical order."""
+        return by_hash(*self.held())
+
+    def held(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
+        """Copies of the held hashes and their times, in slot order."""
         held = np.flatnonzero(self.hashes != _EMPTY)
-        h, t = self.hashes[held], self.times[held]
-        order = np.argsort(h)
-        return h[order], t[order]
+        return self.hashes[held], self.times[held]
 
     def load(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
         """Replace the contents by ``h`` (unique) with times ``time_s``."""
@@ -116,3 +118,11 @@ class DedupeSet:
     def nbytes(self) -> int:
         """Bytes held by the table."""
         return int(self.hashes.nbytes + self.times.nbytes)
+
+
+def by_hash(
+    h: NDArray[np.uint64], time_s: NDArray[np.float64]
+) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
+    """Held hashes and times (e.g. :meth:`DedupeSet.held`) by hash: a canonical order."""
+    order = np.argsort(h)
+    return h[order], time_s[order]

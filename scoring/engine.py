@@ -22,7 +22,7 @@ from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
 from scoring.ingest import admit, deduplicate
 from scoring.params import ScoringParams
 from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
-from scoring.snapshot import read_snapshot, write_snapshot
+from scoring.snapshot import Capture, capture, read_snapshot
 from scoring.state import State, key_codes
 from scoring.update import apply_licences, apply_profiles, apply_shipments, apply_signals
 
@@ -277,7 +277,12 @@ class Engine:
 
     def snapshot(self) -> bytes:
         """The whole state as bytes (an ``.npz`` archive, no pickled objects)."""
-        return write_snapshot(
+        return self.capture().to_bytes()
+
+    def capture(self) -> Capture:
+        """A copy of the state now; its ``to_bytes()`` equals :meth:`snapshot` at this
+        moment and may run in another thread while this engine applies more events."""
+        return capture(
             self._state, self._anchors, self._dedupe, self._latest_s, codes=self._ref.codes
         )
 

@@ -1,4 +1,4 @@
-"""Struct-of-arrays building blocks: growable columns and a sorted 64-bit code index."""
+"""Struct-of-arrays building blocks: growable columns and 64-bit code indexes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from scoring.hashing import avalanche
 
-__all__ = ["CodeIndex", "Columns", "HashIndex", "Names"]
+__all__ = ["CodeIndex", "Columns", "HashIndex", "canonical_entries"]
 
 
 class Columns:
@@ -74,60 +74,6 @@ class Columns:
         self.append(n)
         for name in self._data:
             self._data[name][:n] = arrays[prefix + name]
-
-
-class Names:
-    """Strings by id, appended in batches; gathers cost O(rows asked), not O(all names).
-
-    The strings are held once (an object array of the Python strings, grown by doubling),
-    so a batch that adds names or asks for a few of them never copies all of them.
-
-    Examples
-    --------
-    >>> names = Names()
-    >>> names.extend(np.array(["acme", "kyoto-magnetics"]))
-    >>> names.take(np.array([1, 0, 1])).tolist(), len(names)
-    (['kyoto-magnetics', 'acme', 'kyoto-magnetics'], 2)
-    """
-
-    __slots__ = ("_data", "size")
-
-    def __init__(self) -> None:
-        self._data: NDArray[np.object_] = np.empty(16, dtype=object)
-        self.size = 0
-
-    def __len__(self) -> int:
-        return self.size
-
-    def extend(self, names: NDArray[np.str_]) -> None:
-        """Append ``names``; their ids are ``len(self)`` onwards."""
-        end = self.size + len(names)
-        if end > len(self._data):
-            grown = np.empty(max(2 * len(self._data), end), dtype=object)
-            grown[: self.size] = self._data[: self.size]
-            self._data = grown
-        self._data[self.size : end] = names.tolist()
-        self.size = end
-
-    def take(self, ids: NDArray[np.integer]) -> NDArray[np.str_]:
-        """The names of ``ids`` (all < ``len(self)``), as a unicode array."""
-        if len(ids) == 0:
-            return np.empty(0, dtype="<U1")
-        return np.asarray(self._data[: self.size][ids].astype(str))
-
-    def to_array(self) -> NDArray[np.str_]:
-        """Every name in id order (for snapshots)."""
-        return self.take(np.arange(self.size))
-
-    def load(self, names: NDArray[np.str_]) -> None:
-        """Replace the contents by ``names`` (from :meth:`to_array`)."""
-        self.size = 0
-        self.extend(np.asarray(names))
-
-    def nbytes(self) -> int:
-        """Bytes held: the pointer array and the strings (CPython's compact str layout)."""
-        strings = sum(49 + len(s) for s in self._data[: self.size].tolist())
-        return int(self._data.nbytes + strings)
 
 
 class CodeIndex:
@@ -327,15 +273,12 @@ class HashIndex:
         >>> [a.tolist() for a in idx.entries()]
         [[20, 30, 10], [0, 1, 2]]
         """
+        return canonical_entries(*self.held())
+
+    def held(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+        """Copies of the held codes and their rows, in slot order."""
         held = np.flatnonzero(self.slot_code != _EMPTY)
-        codes, rows = self.slot_code[held], self.slot_row[held]
-        n = len(rows)
-        if n and np.array_equal(np.bincount(rows, minlength=n), np.ones(n, dtype=np.intp)):
-            by_row = np.empty_like(codes)
-            by_row[rows] = codes
-            return by_row, np.arange(n, dtype=np.int32)
-        order = np.argsort(codes, kind="stable")
-        return codes[order], rows[order]
+        return self.slot_code[held], self.slot_row[held]
 
     def load(self, codes: NDArray[np.int64], rows: NDArray[np.int32]) -> None:
         """Replace the contents (unique codes, e.g. from :meth:`entries`)."""
@@ -347,3 +290,16 @@ class HashIndex:
     def nbytes(self) -> int:
         """Bytes held by the table."""
         return int(self.slot_code.nbytes + self.slot_row.nbytes)
+
+
+def canonical_entries(
+    codes: NDArray[np.int64], rows: NDArray[np.int32]
+) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """Index entries (e.g. :meth:`HashIndex.held`) in the order of :meth:`HashIndex.entries`."""
+    n = len(rows)
+    if n and np.array_equal(np.bincount(rows, minlength=n), np.ones(n, dtype=np.intp)):
+        by_row = np.empty_like(codes)
+        by_row[rows] = codes
+        return by_row, np.arange(n, dtype=np.int32)
+    order = np.argsort(codes, kind="stable")
+    return codes[order], rows[order]

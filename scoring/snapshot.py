@@ -10,46 +10,87 @@ Entries: ``format_version``; ``<table>.<column>`` for every table column and
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from scoring.decay import Anchors
-from scoring.dedupe import DedupeSet
+from scoring.dedupe import DedupeSet, by_hash
+from scoring.index import canonical_entries
+from scoring.names import names_array
 from scoring.state import State
 
-__all__ = ["FORMAT_VERSION", "read_snapshot", "write_snapshot"]
+__all__ = ["FORMAT_VERSION", "Capture", "capture", "read_snapshot"]
 
 FORMAT_VERSION = 1
 
+_Held = tuple[NDArray[np.int64], NDArray[np.int32]]  # an index's codes and rows
 
-def write_snapshot(
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """Copies of an engine's state at one moment: everything its snapshot is written from.
+
+    Taking one copies the live rows (memory bandwidth: ~10 ms for 250k keys); writing it
+    (ordering index entries and event ids canonically, converting company names, building
+    the archive) takes ten times longer and touches nothing the engine still holds, so it
+    can run in another thread while the engine goes on applying events.
+    """
+
+    # table -> ({"<table>.<column>": live rows}, its index's held codes and rows)
+    tables: dict[str, tuple[dict[str, NDArray[Any]], _Held]]
+    company_names: NDArray[np.object_]
+    company_index: _Held
+    anchors: dict[str, float]
+    half_lives: dict[str, float]
+    dedupe: tuple[NDArray[np.uint64], NDArray[np.float64]]  # held, slot order
+    latest_s: float
+    codes: NDArray[np.str_]
+
+    def to_bytes(self) -> bytes:
+        """The snapshot (see the module docstring for the entries)."""
+        arrays: dict[str, NDArray[Any]] = {"format_version": np.array(FORMAT_VERSION)}
+        for name, (columns, index) in self.tables.items():
+            arrays |= columns
+            arrays[f"{name}.index_codes"], arrays[f"{name}.index_rows"] = canonical_entries(*index)
+        arrays["companies.names"] = names_array(self.company_names)
+        codes, rows = canonical_entries(*self.company_index)
+        arrays["companies.index_codes"], arrays["companies.index_rows"] = codes, rows
+        arrays["anchors.names"] = np.array(list(self.anchors))
+        arrays["anchors.values"] = np.array(list(self.anchors.values()), dtype=np.float64)
+        arrays["anchors.half_lives"] = np.array(list(self.half_lives.values()), dtype=np.float64)
+        arrays["dedupe.hashes"], arrays["dedupe.times"] = by_hash(*self.dedupe)
+        arrays["latest_s"] = np.array(self.latest_s, dtype=np.float64)
+        arrays["materials"] = self.codes
+        buffer = io.BytesIO()
+        np.savez(buffer, allow_pickle=False, **arrays)
+        return buffer.getvalue()
+
+
+def capture(
     state: State,
     anchors: Anchors,
     dedupe: DedupeSet,
     latest_s: float,
     *,
     codes: NDArray[np.str_],
-) -> bytes:
-    """Serialise the engine state (see the module docstring for the entries)."""
-    arrays: dict[str, NDArray[Any]] = {"format_version": np.array(FORMAT_VERSION)}
-    for name, (table, index) in state.tables().items():
-        arrays |= table.to_arrays(f"{name}.")
-        arrays[f"{name}.index_codes"], arrays[f"{name}.index_rows"] = index.entries()
-    arrays["companies.names"] = state.company_names.to_array()
-    company_codes, company_rows = state.company_index.entries()
-    arrays["companies.index_codes"] = company_codes
-    arrays["companies.index_rows"] = company_rows
-    arrays["anchors.names"] = np.array(list(anchors.anchor))
-    arrays["anchors.values"] = np.array(list(anchors.anchor.values()), dtype=np.float64)
-    arrays["anchors.half_lives"] = np.array(list(anchors.half_life_s.values()), dtype=np.float64)
-    arrays["dedupe.hashes"], arrays["dedupe.times"] = dedupe.entries()
-    arrays["latest_s"] = np.array(latest_s, dtype=np.float64)
-    arrays["materials"] = codes
-    buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, **arrays)
-    return buffer.getvalue()
+) -> Capture:
+    """Copy what the snapshot of this state is written from (see :class:`Capture`)."""
+    return Capture(
+        tables={
+            name: (table.to_arrays(f"{name}."), index.held())
+            for name, (table, index) in state.tables().items()
+        },
+        company_names=state.company_names.held(),
+        company_index=state.company_index.held(),
+        anchors=dict(anchors.anchor),
+        half_lives=dict(anchors.half_life_s),
+        dedupe=dedupe.held(),
+        latest_s=latest_s,
+        codes=codes.copy(),
+    )
 
 
 def read_snapshot(

@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 
 from scoring.chains import Chains
 from scoring.hashing import N_COUNTRIES
-from scoring.index import Columns, HashIndex, Names
+from scoring.index import Columns, HashIndex
+from scoring.names import Names
 
 __all__ = [
     "ANY_COMPANY",

@@ -111,6 +111,12 @@ class PublishState:
         self._grow(rows)
         return self._level[rows]
 
+    def copy(self) -> PublishState:
+        """An independent copy (e.g. to serialise in another thread)."""
+        other = PublishState(0)
+        other._published, other._level = self._published.copy(), self._level.copy()
+        return other
+
     def snapshot(self) -> bytes:
         buffer = io.BytesIO()
         np.savez(buffer, published=self._published, level=self._level)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from scoring import Catalogue, Engine, ScoringParams
+from scoring import Capture, Catalogue, Engine, ScoringParams
 from stream.codec import decode, encode
 from stream.emission import PublishState
 from stream.errors import StreamError
 
-__all__ = ["PartitionState", "SnapshotError"]
+__all__ = ["PartitionState", "SnapshotError", "StateCapture"]
 
 _MAGIC = b"SRPS1"
 _LENGTHS = struct.Struct(">QQQ")
@@ -46,13 +46,15 @@ class PartitionState:
 
     def to_bytes(self) -> bytes:
         """``magic | lengths | header JSON | engine snapshot | publish snapshot``."""
+        return self.capture().to_bytes()
+
+    def capture(self) -> StateCapture:
+        """A copy of the state now, serialised by its ``to_bytes()`` (which may run in
+        another thread while this state goes on: see :class:`scoring.snapshot.Capture`)."""
         header = encode(
             {"partition": self.partition, "offsets": self.offsets, "broadcast": self.broadcast}
         )
-        engine = self.engine.snapshot()
-        publish = self.publish.snapshot()
-        lengths = _LENGTHS.pack(len(header), len(engine), len(publish))
-        return b"".join((_MAGIC, lengths, header, engine, publish))
+        return StateCapture(header, self.engine.capture(), self.publish.copy())
 
     @classmethod
     def from_bytes(cls, data: bytes, catalogue: Catalogue, params: ScoringParams) -> PartitionState:
@@ -78,3 +80,18 @@ class PartitionState:
             offsets={str(k): int(v) for k, v in header["offsets"].items()},
             broadcast={str(k): int(v) for k, v in header["broadcast"].items()},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StateCapture:
+    """What :meth:`PartitionState.to_bytes` writes, copied at one moment."""
+
+    header: bytes
+    engine: Capture
+    publish: PublishState
+
+    def to_bytes(self) -> bytes:
+        engine = self.engine.to_bytes()
+        publish = self.publish.snapshot()
+        lengths = _LENGTHS.pack(len(self.header), len(engine), len(publish))
+        return b"".join((_MAGIC, lengths, self.header, engine, publish))

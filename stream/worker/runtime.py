@@ -164,7 +164,10 @@ class Runtime:
         data = await self._store.read(partition)
         if data is None:
             return PartitionState.empty(partition, self._catalogue, self._params)
-        state = PartitionState.from_bytes(data, self._catalogue, self._params)
+        # In a thread: restoring a large state would hold the event loop (and /healthz).
+        state = await asyncio.to_thread(
+            PartitionState.from_bytes, data, self._catalogue, self._params
+        )
         log.info("partition %d restored: %d keys", partition, state.engine.n_keys)
         return state
 

@@ -27,6 +27,7 @@ from tests.unit.worker_parts import (
     TOPICS,
     FakeRecord,
     empty_state,
+    eventually,
     new_scorer,
     settle,
 )
@@ -142,6 +143,23 @@ def test_partition_state_round_trips_exactly(scorer: Scorer) -> None:
         PartitionState.from_bytes(b"not a snapshot", load_catalogue(), load_scoring_params())
 
 
+def test_a_partition_capture_is_unaffected_by_what_the_state_does_next(scorer: Scorer) -> None:
+    state = empty_state(1)
+    first = _records(TOPICS.shipments, [event("shipment", event_id="s0", company="C0")])
+    scorer.apply(state, scorer.prepare(first))
+    state.offsets[TOPICS.shipments] = 1
+    expected = state.to_bytes()
+    capture = state.capture()
+    later = _records(
+        TOPICS.shipments,
+        [event("shipment", event_id=f"t{i}", company=f"D{i}", quantity_kg=5.0 * i)
+         for i in range(1, 6)],
+    )  # fmt: skip
+    scorer.apply(state, scorer.prepare(later))  # new keys, published scores and levels
+    state.offsets[TOPICS.shipments] = 6
+    assert capture.to_bytes() == expected != state.to_bytes()
+
+
 def test_http_answers(scorer: Scorer) -> None:
     state = empty_state()
     scorer.apply(state, scorer.prepare(_records(TOPICS.shipments, [event("shipment")])))
@@ -181,8 +199,10 @@ class _Store:
         self.writes: list[tuple[int, bytes]] = []
         self.opened = asyncio.Event()
         self.error = error
+        self.attempts = 0
 
     async def write(self, partition: int, data: bytes, producer: Any) -> None:
+        self.attempts += 1
         if self.error is not None:
             raise self.error
         self.writes.append((partition, data))
@@ -231,7 +251,7 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
     assert (store.writes, consumer.commits) == ([], [])  # an output is not acknowledged yet
     for ack in output.held:  # type: ignore[attr-defined]
         ack.set_result(None)
-    await settle()
+    await eventually(lambda: store.writes)
     assert [partition for partition, _ in store.writes] == [0]
     assert consumer.commits == []  # offsets are committed once the snapshot is written
     store.opened.set()
@@ -245,10 +265,11 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
 
 
 async def test_a_failed_save_stops_the_next_fetch(scorer: Scorer) -> None:
-    runtime = _runtime(scorer, _Store(error=OSError("state topic unwritable")))
+    store = _Store(error=OSError("state topic unwritable"))
+    runtime = _runtime(scorer, store)
     consumer = _Consumer()
     await runtime.tick(consumer)  # type: ignore[arg-type]
-    await settle()
+    await eventually(lambda: store.attempts)
     with pytest.raises(OSError, match="state topic unwritable"):
         await runtime.tick(consumer)  # type: ignore[arg-type]
     assert consumer.commits == []

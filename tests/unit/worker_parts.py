@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from config.loader import load_catalogue, load_lexicon, load_scoring_params
@@ -45,3 +47,14 @@ async def settle() -> None:
     """Let ready tasks run a few steps."""
     for _ in range(10):
         await asyncio.sleep(0)
+
+
+async def eventually(condition: Callable[[], object], timeout_s: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (work handed to a thread finishes in its own time),
+    then let ready tasks run a few steps."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not reached in {timeout_s} s")
+        await asyncio.sleep(0.001)
+    await settle()

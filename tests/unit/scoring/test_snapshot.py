@@ -67,3 +67,19 @@ def test_snapshot_holds_no_pickled_objects() -> None:
     with np.load(io.BytesIO(data), allow_pickle=False) as archive:
         assert all(archive[name].dtype != object for name in archive.files)
         assert int(archive["format_version"]) == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(streams(min_size=2))
+def test_a_capture_writes_the_state_it_was_taken_from_whatever_happens_after(
+    events: list[Event],
+) -> None:
+    half = len(events) // 2
+    engine = run([events[:half]])
+    expected = engine.snapshot()
+    capture = engine.capture()
+    # Later events add keys, lanes, company names and ids, and move existing rows.
+    engine.apply(to_batch(events[half:]))
+    engine.apply(to_batch([shipment("late", latest(events) + DAY, "Newcomer", "Tb", "AU")]))
+    assert capture.to_bytes() == expected
+    assert engine.snapshot() != expected

@@ -1,0 +1,107 @@
+"""Benchmark of what saving a partition costs the worker's event loop, on a real broker.
+
+Every snapshot interval the worker saves each changed partition state to the state
+topic while its event loop goes on handling fetches. Measured in one run, against a
+baseline measured in the same run:
+
+(service)  the worker's save (``stream.worker.saving.Saving``: the state copied on the
+           loop, serialised in a thread, its chunks written to the state topic) while a
+           probe task on the same loop sleeps 1 ms at a time: the longest stall the
+           probe sees, the 99th percentile of its oversleep, and the save's wall time;
+(baseline) serialising the same state on the loop (``PartitionState.to_bytes``), which
+           the probe cannot interrupt: the stall a save caused when it serialised inline.
+
+    python benchmarks/bench_snapshot.py                  # a partition of 250k keys
+    python benchmarks/bench_snapshot.py --keys 50000
+
+Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker on port 19392.
+Prints figures and ratios; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faust.types import TP
+from stream_load import broker, create_topic, seeded_state
+
+from stream.worker.outbox import Outbox
+from stream.worker.output import OutputProducer
+from stream.worker.partition_state import PartitionState
+from stream.worker.saving import Saving
+from stream.worker.state_store import StateStore
+
+
+class _Committer:
+    async def commit_offsets(self, offsets: dict[TP, int]) -> bool:
+        return True
+
+
+async def probed(work: asyncio.Future[object] | asyncio.Task[object]) -> list[float]:
+    """Oversleep (ms) of each 1 ms sleep on this loop until ``work`` is done."""
+    lags: list[float] = []
+    while not work.done():
+        started = time.perf_counter()
+        await asyncio.sleep(0.001)
+        lags.append((time.perf_counter() - started) * 1e3 - 1.0)
+    await work
+    return lags
+
+
+async def measure(bootstrap: str, state: PartitionState, repeats: int) -> None:
+    topic = f"bench-state-{time.time_ns()}"
+    await create_topic(bootstrap, topic, partitions=1)
+    output = OutputProducer(bootstrap, {})
+    outbox = Outbox(output)
+    store = StateStore(topic, bootstrap, {})
+    saving = Saving(store, outbox, asyncio.Lock(), {0: state}, interval_s=0.0)
+    try:
+        await output.prepare([topic])
+        inline_ms, stalls, p99s, walls = [], [], [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            size = len(state.to_bytes())
+            inline_ms.append((time.perf_counter() - started) * 1e3)
+
+            state.changes = 1
+            started = time.perf_counter()
+            saving.start(time.monotonic(), _Committer())
+            lags = await probed(asyncio.ensure_future(saving.finish(None)))
+            walls.append((time.perf_counter() - started) * 1e3)
+            stalls.append(max(lags))
+            p99s.append(float(np.percentile(lags, 99)))
+    finally:
+        await outbox.close()
+        await output.stop()
+    print(f"partition of {state.engine.n_keys:,} keys, snapshot {size / 1e6:.1f} MB, "
+          f"best / worst of {repeats} saves")  # fmt: skip
+    print(f"    baseline: serialising on the loop       stall {min(inline_ms):7.1f} / "
+          f"{max(inline_ms):7.1f} ms")  # fmt: skip
+    print(f"    service:  save, longest loop stall      {min(stalls):7.1f} / {max(stalls):7.1f} ms"
+          f"   (p99 oversleep of a 1 ms sleep {min(p99s):.1f} / {max(p99s):.1f} ms)")  # fmt: skip
+    print(f"              save wall time, to the state topic {min(walls):7.1f} / "
+          f"{max(walls):7.1f} ms")  # fmt: skip
+    ratio = min(inline_ms) / max(min(stalls), 1e-3)
+    print(f"    ratio: the inline stall is {ratio:.1f} x the save's longest stall (best runs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keys", type=int, default=250_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    state = seeded_state(0, args.keys)
+    with broker() as bootstrap:
+        asyncio.run(measure(bootstrap, state, args.repeats))
+
+
+if __name__ == "__main__":
+    main()
