@@ -20,6 +20,7 @@ from scoring.evaluate import Reference, components
 from scoring.fanout import exposed_keys
 from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
 from scoring.ingest import admit, deduplicate
+from scoring.packing import BytesLike
 from scoring.params import ScoringParams
 from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
 from scoring.snapshot import Capture, capture, read_snapshot
@@ -287,7 +288,7 @@ class Engine:
         )
 
     @classmethod
-    def restore(cls, data: bytes, catalogue: Catalogue, params: ScoringParams) -> Engine:
+    def restore(cls, data: BytesLike, catalogue: Catalogue, params: ScoringParams) -> Engine:
         """An engine from :meth:`snapshot` bytes, with the same catalogue and params.
 
         Raises ``ValueError`` if the snapshot's format version or half-lives differ.

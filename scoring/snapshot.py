@@ -1,15 +1,19 @@
-"""Snapshot format: one ``.npz`` archive of plain arrays, read back without pickle.
+"""Snapshot format: named plain arrays in one buffer (:mod:`scoring.packing`), no pickle.
 
 Entries: ``format_version``; ``<table>.<column>`` for every table column and
 ``<table>.index_codes`` / ``<table>.index_rows`` for its index; ``companies.names``,
 ``companies.index_codes`` / ``companies.index_rows``; ``anchors.names``,
 ``anchors.values``, ``anchors.half_lives``; ``dedupe.hashes`` / ``dedupe.times``;
 ``latest_s``; ``materials`` (catalogue codes, checked on restore).
+
+Format 2 packs them with :func:`scoring.packing.pack`; format 1, the same entries in an
+``.npz`` archive, is still read (snapshots written by earlier versions).
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +24,13 @@ from scoring.decay import Anchors
 from scoring.dedupe import DedupeSet, by_hash
 from scoring.index import canonical_entries
 from scoring.names import names_array
+from scoring.packing import MAGIC, BytesLike, Packed, pack, unpack
 from scoring.state import State
 
-__all__ = ["FORMAT_VERSION", "Capture", "capture", "read_snapshot"]
+__all__ = ["FORMAT_VERSION", "Capture", "capture", "read_snapshot", "snapshot_arrays"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_NPZ_FORMAT = 1  # the .npz archives of earlier versions
 
 _Held = tuple[NDArray[np.int64], NDArray[np.int32]]  # an index's codes and rows
 
@@ -51,6 +57,15 @@ class Capture:
 
     def to_bytes(self) -> bytes:
         """The snapshot (see the module docstring for the entries)."""
+        return self.packed().to_bytes()
+
+    def packed(self) -> Packed:
+        """The snapshot laid out for one buffer: ``packed().write_into(buffer)`` copies
+        the arrays without holding the interpreter lock."""
+        return pack(self.arrays())
+
+    def arrays(self) -> dict[str, NDArray[Any]]:
+        """The snapshot's entries (see the module docstring), in their canonical order."""
         arrays: dict[str, NDArray[Any]] = {"format_version": np.array(FORMAT_VERSION)}
         for name, (columns, index) in self.tables.items():
             arrays |= columns
@@ -64,9 +79,7 @@ class Capture:
         arrays["dedupe.hashes"], arrays["dedupe.times"] = by_hash(*self.dedupe)
         arrays["latest_s"] = np.array(self.latest_s, dtype=np.float64)
         arrays["materials"] = self.codes
-        buffer = io.BytesIO()
-        np.savez(buffer, allow_pickle=False, **arrays)
-        return buffer.getvalue()
+        return arrays
 
 
 def capture(
@@ -93,15 +106,30 @@ def capture(
     )
 
 
+def snapshot_arrays(data: BytesLike) -> dict[str, NDArray[Any]]:
+    """The entries of a snapshot of either format (views into ``data`` for format 2)."""
+    packed = bytes(memoryview(data)[: len(MAGIC)]) == MAGIC
+    arrays = unpack(data) if packed else _npz_arrays(data)
+    version = int(arrays["format_version"])
+    expected = FORMAT_VERSION if packed else _NPZ_FORMAT
+    if version != expected:
+        raise ValueError(f"snapshot format {version}, expected {expected}")
+    return arrays
+
+
+def _npz_arrays(data: BytesLike) -> dict[str, NDArray[Any]]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"not a snapshot: {error}") from None
+
+
 def read_snapshot(
-    data: bytes, state: State, anchors: Anchors, dedupe: DedupeSet, *, codes: NDArray[np.str_]
+    data: BytesLike, state: State, anchors: Anchors, dedupe: DedupeSet, *, codes: NDArray[np.str_]
 ) -> float:
     """Load a snapshot into fresh ``state``, ``anchors`` and ``dedupe``; returns latest_s."""
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    version = int(arrays["format_version"])
-    if version != FORMAT_VERSION:
-        raise ValueError(f"snapshot format {version}, expected {FORMAT_VERSION}")
+    arrays = snapshot_arrays(data)
     if arrays["materials"].tolist() != codes.tolist():
         raise ValueError("snapshot was taken with another catalogue (material ids differ)")
     names = arrays["anchors.names"].tolist()

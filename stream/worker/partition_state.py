@@ -11,7 +11,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from scoring import Capture, Catalogue, Engine, ScoringParams
+from scoring.packing import BytesLike
 from stream.codec import decode, encode
 from stream.emission import PublishState
 from stream.errors import StreamError
@@ -48,6 +51,10 @@ class PartitionState:
         """``magic | lengths | header JSON | engine snapshot | publish snapshot``."""
         return self.capture().to_bytes()
 
+    def to_buffer(self) -> memoryview:
+        """:meth:`to_bytes` in a buffer (one copy fewer)."""
+        return self.capture().to_buffer()
+
     def capture(self) -> StateCapture:
         """A copy of the state now, serialised by its ``to_bytes()`` (which may run in
         another thread while this state goes on: see :class:`scoring.snapshot.Capture`)."""
@@ -57,20 +64,23 @@ class PartitionState:
         return StateCapture(header, self.engine.capture(), self.publish.copy())
 
     @classmethod
-    def from_bytes(cls, data: bytes, catalogue: Catalogue, params: ScoringParams) -> PartitionState:
-        if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + _LENGTHS.size:
+    def from_bytes(
+        cls, data: BytesLike, catalogue: Catalogue, params: ScoringParams
+    ) -> PartitionState:
+        view = memoryview(data).cast("B")  # slices below are views, not copies
+        if bytes(view[: len(_MAGIC)]) != _MAGIC or len(view) < len(_MAGIC) + _LENGTHS.size:
             raise SnapshotError("not a partition snapshot (bad magic)")
         start = len(_MAGIC) + _LENGTHS.size
-        header_n, engine_n, publish_n = _LENGTHS.unpack_from(data, len(_MAGIC))
-        if len(data) != start + header_n + engine_n + publish_n:
+        header_n, engine_n, publish_n = _LENGTHS.unpack_from(view, len(_MAGIC))
+        if len(view) != start + header_n + engine_n + publish_n:
             raise SnapshotError("truncated partition snapshot")
-        header = decode(data[start : start + header_n])
+        header = decode(bytes(view[start : start + header_n]))
         engine_end = start + header_n + engine_n
         try:
-            engine = Engine.restore(data[start + header_n : engine_end], catalogue, params)
+            engine = Engine.restore(view[start + header_n : engine_end], catalogue, params)
         except ValueError as error:
             raise SnapshotError(f"engine snapshot: {error}") from None
-        publish = PublishState.restore(data[engine_end:])
+        publish = PublishState.restore(bytes(view[engine_end:]))
         if not isinstance(header, dict):
             raise SnapshotError("bad snapshot header")
         return cls(
@@ -91,7 +101,17 @@ class StateCapture:
     publish: PublishState
 
     def to_bytes(self) -> bytes:
-        engine = self.engine.to_bytes()
+        return self.to_buffer().tobytes()
+
+    def to_buffer(self) -> memoryview:
+        """The bytes of :meth:`to_bytes` in a new buffer, the engine's arrays copied into
+        it without holding the interpreter lock (see :mod:`scoring.packing`)."""
+        engine = self.engine.packed()
         publish = self.publish.snapshot()
-        lengths = _LENGTHS.pack(len(self.header), len(engine), len(publish))
-        return b"".join((_MAGIC, lengths, self.header, engine, publish))
+        lengths = _LENGTHS.pack(len(self.header), engine.nbytes, len(publish))
+        head = b"".join((_MAGIC, lengths, self.header))
+        out = np.empty(len(head) + engine.nbytes + len(publish), dtype=np.uint8)
+        out[: len(head)] = np.frombuffer(head, dtype=np.uint8)
+        engine.write_into(out[len(head) : len(head) + engine.nbytes])
+        out[len(head) + engine.nbytes :] = np.frombuffer(publish, dtype=np.uint8)
+        return out.data

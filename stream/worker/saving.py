@@ -105,7 +105,7 @@ class Saving:
         return _Snapshot(state.partition, state.capture(), offsets, self._outbox.mark())
 
     async def _write(self, snapshot: _Snapshot) -> None:
-        data = await asyncio.to_thread(snapshot.state.to_bytes)
+        data = await asyncio.to_thread(snapshot.state.to_buffer)
         await self._outbox.acked(snapshot.outputs)
         await self._store.write(snapshot.partition, data, self._outbox.producer)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from scoring.packing import BytesLike
 from stream.codec import decode, encode
 from stream.deadletter import Outgoing
 from stream.errors import StreamError
@@ -30,7 +31,7 @@ _GENERATION_BYTES = 8
 _CHUNKS_PER_STEP = 8  # 4 MB of chunks handed to the producer between fetches
 
 
-def _chunked(data: bytes, generation: int) -> tuple[list[bytes], str]:
+def _chunked(data: BytesLike, generation: int) -> tuple[list[bytes], str]:
     """The record values of a snapshot's chunks (generation-prefixed) and its digest."""
     prefix = generation.to_bytes(_GENERATION_BYTES, "big")
     values = [prefix + data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)]
@@ -46,7 +47,7 @@ class StateStore:
         self._client_options = client_options
         self._generation: dict[int, int] = {}
 
-    async def write(self, partition: int, data: bytes, producer: OutputProducer) -> None:
+    async def write(self, partition: int, data: BytesLike, producer: OutputProducer) -> None:
         """Write a snapshot of ``partition``; returns once every record is acked.
 
         The chunks and the digest are made in a thread and the chunks handed to the

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
 from scoring import Engine, ScoringParams
+from scoring.snapshot import FORMAT_VERSION, snapshot_arrays
 from tests.unit.scoring.events import DAY, Event, catalogue, shipment, to_batch
 from tests.unit.scoring.helpers import latest, run
 from tests.unit.scoring.strategies import streams
@@ -62,11 +64,26 @@ def test_restore_refuses_other_half_lives_and_catalogues() -> None:
 
 def test_snapshot_holds_no_pickled_objects() -> None:
     data = run([[shipment("s1", 1.7e9, "Acme", "Dy", "CN")]]).snapshot()
-    import io
+    arrays = snapshot_arrays(data)
+    assert all(not array.dtype.hasobject for array in arrays.values())
+    assert int(arrays["format_version"]) == FORMAT_VERSION == 2
 
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        assert all(archive[name].dtype != object for name in archive.files)
-        assert int(archive["format_version"]) == 1
+
+def test_snapshots_of_the_earlier_npz_format_are_still_read() -> None:
+    engine = run([[shipment("s1", 1.7e9, "Acme", "Dy", "CN"),
+                   shipment("s2", 1.7e9 + DAY, "Kyoto Magnetics", "Dy", "AU")]])  # fmt: skip
+    arrays = snapshot_arrays(engine.snapshot()) | {"format_version": np.array(1)}
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)  # what format 1 wrote
+    restored = Engine.restore(buffer.getvalue(), catalogue(), ScoringParams())
+    assert restored.snapshot() == engine.snapshot()
+    with pytest.raises(ValueError, match="format 2, expected 1"):
+        np.savez(
+            buffer := io.BytesIO(), allow_pickle=False, **(arrays | {"format_version": np.array(2)})
+        )
+        Engine.restore(buffer.getvalue(), catalogue(), ScoringParams())
+    with pytest.raises(ValueError, match="not a snapshot"):
+        Engine.restore(b"neither format", catalogue(), ScoringParams())
 
 
 @settings(max_examples=30, deadline=None)
