@@ -14,7 +14,8 @@ baseline measured in the same run:
            alone: what the serialising thread leaves to the event loop;
 (baseline) serialising the same state on the loop (``PartitionState.to_bytes``), which
            the probe cannot interrupt: the stall a save would cause serialising inline.
-           For attribution, the copy taken under the lock (``PartitionState.capture``).
+           Also the time of the copy taken under the runtime's lock
+           (``PartitionState.capture``, in a thread): how long fetches wait for a save.
 
     python benchmarks/bench_snapshot.py                  # a partition of 250k keys
     python benchmarks/bench_snapshot.py --keys 50000
@@ -98,7 +99,7 @@ async def measure(bootstrap: str, state: PartitionState, repeats: int) -> None:
           f"{max(inline_ms):7.1f} ms")  # fmt: skip
     print(f"    service:  save, longest loop stall      {min(stalls):7.1f} / {max(stalls):7.1f} ms"
           f"   (p99 oversleep of a 1 ms sleep {min(p99s):.1f} / {max(p99s):.1f} ms)")  # fmt: skip
-    print(f"              of which the copy under the lock  {min(copy_ms):7.1f} / "
+    print(f"              copy under the lock (fetches wait) {min(copy_ms):7.1f} / "
           f"{max(copy_ms):7.1f} ms")  # fmt: skip
     print(f"              save wall time, to the state topic {min(walls):7.1f} / "
           f"{max(walls):7.1f} ms")  # fmt: skip

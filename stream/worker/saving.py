@@ -1,13 +1,13 @@
 """Snapshots of the partition states, written behind the fetch loop.
 
 Every ``interval_s`` the states changed since their last snapshot are saved by a
-background task, one partition at a time: under the runtime's lock the state is copied
-with the input offsets it reflects and the outbox's mark; then, without the lock, the
-copy is serialised in a thread (the event loop goes on handling fetches: serialising a
-partition of 250k keys takes ~10 times as long as copying it), the outputs before the
-mark are awaited, the snapshot is written to the state topic and only then are the
-offsets committed. Committed offsets therefore never pass
-the saved state, and a snapshot never claims an output that is not acknowledged.
+background task, one partition at a time: under the runtime's lock the state is copied,
+in a thread, with the input offsets it reflects and the outbox's mark (fetches wait for
+the lock; the event loop goes on sending outputs and answering HTTP); then, without the
+lock, the copy is serialised in a thread while fetches are handled, the outputs before
+the mark are awaited, the snapshot is written to the state topic and only then are the
+offsets committed. Committed offsets therefore never pass the saved state, and a
+snapshot never claims an output that is not acknowledged.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ class Saving:
                 state = self._states.get(partition)
                 if state is None:  # revoked meanwhile: saved on its way out
                     continue
-                snapshot = self._snapshot(state)
+                # Copied in a thread: the lock keeps every change out meanwhile, and the
+                # loop goes on sending outputs and answering HTTP (fetches wait).
+                snapshot = await asyncio.to_thread(self._snapshot, state)
             await self._write(snapshot)
             await consumer.commit_offsets(snapshot.offsets)
 
