@@ -39,9 +39,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faust.types import TP
+from prometheus_client import CollectorRegistry
 from stream_load import broker, create_topic, seeded_state
 
 from config.settings import load_settings
+from stream.metrics import Metrics
 from stream.worker.outbox import Outbox
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState, StateCapture
@@ -71,7 +73,8 @@ async def measure(bootstrap: str, state: PartitionState, repeats: int) -> None:
     output = OutputProducer(bootstrap, {})
     outbox = Outbox(output)
     store = StateStore(topic, bootstrap, {})
-    saving = Saving(store, outbox, asyncio.Lock(), {0: state}, interval_s=0.0)
+    metrics = Metrics.create(CollectorRegistry())
+    saving = Saving(store, outbox, asyncio.Lock(), {0: state}, interval_s=0.0, metrics=metrics)
     try:
         await output.prepare([topic])
         inline_ms, copy_ms, stalls, p99s, walls = [], [], [], [], []

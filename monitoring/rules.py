@@ -208,6 +208,26 @@ def alert_rules(t: Thresholds) -> list[dict[str, Any]]:
         ),
         _alert(
             t,
+            "SupplyRiskStateNotSaved",
+            expr=(
+                "max by (job, partition) (supplyrisk_state_unsaved_age_seconds)"
+                f" > {t.unsaved_max_s}"
+            ),
+            for_=t.unsaved_for,
+            severity="warning",
+            summary=(
+                "Partition {{ $labels.partition }}: state changes unsaved for "
+                "{{ $value | humanizeDuration }}"
+            ),
+            description=(
+                "Snapshots of this partition's state are not being written: the state topic "
+                "is slow or unavailable, or saving does not keep up. Input offsets are "
+                "committed only after a snapshot, so a restart now would re-read and re-score "
+                "everything since the oldest unsaved change."
+            ),
+        ),
+        _alert(
+            t,
             "SupplyRiskTargetAbsent",
             expr=f'absent(up{{job="{t.job}"}} == 1)',
             for_=t.absent_for,

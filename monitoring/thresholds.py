@@ -33,5 +33,7 @@ class Thresholds:
     stall_window: str = "15m"
     stall_for: str = "5m"
     absent_for: str = "5m"
+    unsaved_max_s: int = 300  # 30 snapshot intervals at the default 10 s
+    unsaved_for: str = "5m"
     runbook_url: str = RUNBOOK_URL
     extra_labels: dict[str, str] = field(default_factory=dict)

@@ -27,6 +27,7 @@ __all__ = [
     "DEAD_LETTER_REASONS",
     "LATENCY_SECONDS_BUCKETS",
     "OUTCOMES",
+    "SNAPSHOT_SECONDS_BUCKETS",
     "Metrics",
     "dead_letter_reason",
 ]
@@ -85,6 +86,10 @@ LATENCY_SECONDS_BUCKETS: Final = (
 )
 
 
+# Saving one partition: a copy, serialising and an acknowledged write of megabytes.
+SNAPSHOT_SECONDS_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
 def dead_letter_reason(reason: str) -> str:
     """``reason`` if it is one of :data:`DEAD_LETTER_REASONS`, else ``"other"``.
 
@@ -110,6 +115,9 @@ class Metrics:
     alerts_published: Counter
     partitions_assigned: Gauge
     ready: Gauge
+    snapshot_duration: Histogram
+    snapshot_size: Gauge
+    state_unsaved_age: Gauge
     build_info: Info
 
     @classmethod
@@ -193,6 +201,28 @@ class Metrics:
             ready=Gauge(
                 "ready",
                 "1 when partitions are assigned and state is recovered, else 0.",
+                registry=registry,
+                namespace=PREFIX,
+            ),
+            snapshot_duration=Histogram(
+                "snapshot_duration_seconds",
+                "Time to save one partition state: copy, serialise, acknowledged write.",
+                buckets=SNAPSHOT_SECONDS_BUCKETS,
+                registry=registry,
+                namespace=PREFIX,
+            ),
+            snapshot_size=Gauge(
+                "snapshot_size_bytes",
+                "Size of the last snapshot written of each partition state.",
+                ["partition"],
+                registry=registry,
+                namespace=PREFIX,
+            ),
+            state_unsaved_age=Gauge(
+                "state_unsaved_age_seconds",
+                "Age of the oldest change to a partition state not yet in a written "
+                "snapshot (0: everything saved); a restart re-reads input back to it.",
+                ["partition"],
                 registry=registry,
                 namespace=PREFIX,
             ),

@@ -40,12 +40,24 @@ class PartitionState:
     offsets: dict[str, int] = field(default_factory=dict)
     # "topic:partition" -> next offset to read of a broadcast topic partition
     broadcast: dict[str, int] = field(default_factory=dict)
-    # applied events since the last snapshot
+    # applied events since the last snapshot, and the wall time of the first of them
     changes: int = 0
+    unsaved_since_s: float = 0.0
 
     @classmethod
     def empty(cls, partition: int, catalogue: Catalogue, params: ScoringParams) -> PartitionState:
         return cls(partition, Engine(catalogue, params))
+
+    def count_changes(self, n: int, now_s: float) -> None:
+        """Count ``n`` applied events; the first since the last snapshot starts the clock
+        of :meth:`unsaved_age_s`."""
+        if n and not self.changes:
+            self.unsaved_since_s = now_s
+        self.changes += n
+
+    def unsaved_age_s(self, now_s: float) -> float:
+        """Seconds since the oldest change not in a snapshot taken since (0: none)."""
+        return max(now_s - self.unsaved_since_s, 0.0) if self.changes else 0.0
 
     def to_bytes(self) -> bytes:
         """``magic | lengths | header JSON | engine snapshot | publish snapshot``."""

@@ -90,7 +90,10 @@ class Runtime:
         interval_s = settings.worker.snapshot_interval_s
         self._refresh = DecayRefresh(interval_s, _REFRESH_SLICE_KEYS)
         self._refreshed_s = time.monotonic()
-        self.saving = Saving(store, self._outbox, self._lock, self.states, interval_s)
+        self.saving = Saving(
+            store, self._outbox, self._lock, self.states,
+            interval_s=interval_s, metrics=metrics, clock=clock,
+        )  # fmt: skip
         self.ready = False
 
     async def stop(self) -> None:
@@ -158,6 +161,7 @@ class Runtime:
                 log.exception("snapshot of revoked partitions %s failed", sorted(partitions))
             for state in leaving:
                 del self.states[state.partition]
+                self.saving.forget(state.partition)
         self._metrics.partitions_assigned.set(len(self.states))
 
     async def _restore(self, partition: int) -> PartitionState:
@@ -197,7 +201,7 @@ class Runtime:
                 state = self.states.get(tp.partition) or await self._adopt(tp.partition)
                 sent, report = self._scorer.apply(state, prepared[tp])
                 state.offsets[tp.topic] = tp_records[-1].offset + 1
-                state.changes += len(tp_records)
+                state.count_changes(len(tp_records), self._clock())
                 self._record(report)
                 await self._outbox.send(sent)
                 await asyncio.sleep(0)  # the producer sends them while the next is scored
@@ -223,7 +227,7 @@ class Runtime:
             for partition, state in self.states.items():
                 owner = partition == tp.partition  # dead letters and counts: once per event
                 sent, report = self._scorer.apply(state, prepared, owner=owner)
-                state.changes += len(records)
+                state.count_changes(len(records), self._clock())
                 outgoing += sent
                 if owner:
                     self._record(report)
@@ -245,6 +249,7 @@ class Runtime:
         elapsed_s, self._refreshed_s = now - self._refreshed_s, now
         async with self._lock:
             await self._refresh_slice(elapsed_s)
+        self.saving.show_unsaved()
         if self.saving.due(now):
             self._update_lag(consumer)
             self.saving.start(now, consumer)

@@ -13,13 +13,15 @@ snapshot never claims an output that is not acknowledged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from faust.types import TP
 
+from stream.metrics import Metrics
 from stream.worker.outbox import Outbox
 from stream.worker.partition_state import PartitionState, StateCapture
 from stream.worker.state_store import StateStore
@@ -42,8 +44,13 @@ class Saving:
         outbox: Outbox,
         lock: asyncio.Lock,
         states: dict[int, PartitionState],
+        *,
         interval_s: float,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._metrics = metrics
+        self._clock = clock
         self._store = store
         self._outbox = outbox
         self._lock = lock
@@ -51,6 +58,19 @@ class Saving:
         self.interval_s = interval_s
         self.last_started_s = time.monotonic()
         self._task: asyncio.Task[None] | None = None
+
+    def show_unsaved(self) -> None:
+        """Set each state's unsaved-age gauge (what a restart now would re-read)."""
+        now_s = self._clock()
+        gauge = self._metrics.state_unsaved_age
+        for partition, state in self._states.items():
+            gauge.labels(str(partition)).set(state.unsaved_age_s(now_s))
+
+    def forget(self, partition: int) -> None:
+        """Drop the gauges of a partition no longer held."""
+        for gauge in (self._metrics.state_unsaved_age, self._metrics.snapshot_size):
+            with contextlib.suppress(KeyError):  # never set
+                gauge.remove(str(partition))
 
     def due(self, now_s: float) -> bool:
         """Whether to start a save now: the interval passed and none is running."""
@@ -102,14 +122,18 @@ class Saving:
     def _snapshot(self, state: PartitionState) -> _Snapshot:
         """Copy ``state`` (the caller holds the lock) with the input offsets it reflects
         and the outbox's mark after every output queued so far."""
+        started = time.perf_counter()
         offsets = {TP(topic, state.partition): n for topic, n in state.offsets.items()}
         state.changes = 0
-        return _Snapshot(state.partition, state.capture(), offsets, self._outbox.mark())
+        capture = state.capture()
+        return _Snapshot(state.partition, capture, offsets, self._outbox.mark(), started)
 
     async def _write(self, snapshot: _Snapshot) -> None:
         data = await asyncio.to_thread(snapshot.state.to_buffer)
         await self._outbox.acked(snapshot.outputs)
         await self._store.write(snapshot.partition, data, self._outbox.producer)
+        self._metrics.snapshot_duration.observe(time.perf_counter() - snapshot.started)
+        self._metrics.snapshot_size.labels(str(snapshot.partition)).set(len(data))
 
 
 class _Snapshot(NamedTuple):
@@ -120,3 +144,4 @@ class _Snapshot(NamedTuple):
     state: StateCapture
     offsets: dict[TP, int]
     outputs: int
+    started: float  # perf_counter when the copy began

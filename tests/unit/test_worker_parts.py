@@ -5,6 +5,7 @@ refresh."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
 from tests.unit.edge.conftest import event
 from tests.unit.worker_parts import (
+    NOW_S,
     SETTINGS,
     TOPICS,
     FakeRecord,
@@ -221,18 +223,25 @@ class _Consumer:
         return None
 
 
-def _runtime(scorer: Scorer, store: _Store) -> Runtime:
+def _runtime(
+    scorer: Scorer,
+    store: _Store,
+    metrics: Metrics | None = None,
+    clock: Callable[[], float] = lambda: NOW_S,
+) -> Runtime:
     runtime = Runtime(
         SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
-        metrics=Metrics.create(CollectorRegistry()), store=store,  # type: ignore[arg-type]
-        broadcast=None, output=_Output(),  # type: ignore[arg-type]
+        metrics=metrics or Metrics.create(CollectorRegistry()),
+        store=store,  # type: ignore[arg-type]
+        broadcast=None, output=_Output(), clock=clock,  # type: ignore[arg-type]
     )  # fmt: skip
     state = empty_state()
     records = _records(
         TOPICS.shipments, [event("shipment", event_id=f"s{i}", company=f"C{i}") for i in range(5)]
     )
     scorer.apply(state, scorer.prepare(records))
-    state.offsets[TOPICS.shipments], state.changes = 5, 5
+    state.offsets[TOPICS.shipments] = 5
+    state.count_changes(5, clock())
     runtime.states[0] = state
     runtime.saving.last_started_s -= SETTINGS.worker.snapshot_interval_s  # a save is due
     return runtime
@@ -273,6 +282,32 @@ async def test_a_failed_save_stops_the_next_fetch(scorer: Scorer) -> None:
     with pytest.raises(OSError, match="state topic unwritable"):
         await runtime.tick(consumer)  # type: ignore[arg-type]
     assert consumer.commits == []
+
+
+async def test_saving_shows_how_old_the_unsaved_changes_are_and_what_it_wrote(
+    scorer: Scorer,
+) -> None:
+    now = [NOW_S]
+    store, consumer, registry = _Store(), _Consumer(), CollectorRegistry()
+    store.opened.set()
+    runtime = _runtime(scorer, store, Metrics.create(registry), clock=lambda: now[0])
+
+    def sample(name: str) -> float | None:
+        return registry.get_sample_value(f"supplyrisk_{name}", {"partition": "0"})
+
+    now[0] += 30.0
+    runtime.saving.show_unsaved()
+    assert sample("state_unsaved_age_seconds") == 30.0  # changed at NOW_S, not saved
+    await runtime.tick(consumer)  # type: ignore[arg-type]  # a save is due: started
+    await eventually(lambda: consumer.commits)
+    await runtime.saving.finish(None)
+    runtime.saving.show_unsaved()
+    assert sample("state_unsaved_age_seconds") == 0.0
+    assert sample("snapshot_size_bytes") == len(store.writes[0][1])
+    assert registry.get_sample_value("supplyrisk_snapshot_duration_seconds_count") == 1.0
+    await runtime.on_revoked([TP(TOPICS.shipments, 0)])
+    assert sample("state_unsaved_age_seconds") is None  # a partition no longer held
+    assert sample("snapshot_size_bytes") is None
 
 
 def test_decay_refresh_rescores_every_key_once_per_interval_in_bounded_slices() -> None:
