@@ -69,6 +69,9 @@ def test_scenario_end_to_end_equals_offline_engine(
     assert status == 200
     assert body["count"] == 5
     assert body["scores"][0]["score"] >= body["scores"][-1]["score"]
+    # Every partition state was saved (1 s snapshot interval), and the metrics say so.
+    sizes = _wait_for_saves(worker, 4)
+    assert min(sizes.values()) > 1000
 
 
 def test_sigkill_mid_stream_then_restart_ends_with_the_same_scores(
@@ -205,6 +208,27 @@ def _wait_for_some_progress(worker: WorkerProcess, key: Key) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"no progress before the kill:\n{worker.tail()}")
+
+
+def _wait_for_saves(worker: WorkerProcess, partitions: int) -> dict[str, float]:
+    """``supplyrisk_snapshot_size_bytes`` by partition, once ``partitions`` have one."""
+    import time
+
+    sizes: dict[str, float] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _, metrics = worker.get("/metrics")
+        sizes = {
+            line.split('partition="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("supplyrisk_snapshot_size_bytes{")
+        }
+        if len(sizes) == partitions:
+            assert "supplyrisk_snapshot_duration_seconds_count" in metrics
+            assert metrics.count("supplyrisk_state_unsaved_age_seconds{") == partitions
+            return sizes
+        time.sleep(0.5)
+    pytest.fail(f"snapshot sizes of {partitions} partitions never shown: {sizes}")
 
 
 def _wait_for_split(one: WorkerProcess, two: WorkerProcess) -> None:
