@@ -19,10 +19,24 @@ from stream.codec import decode, encode
 from stream.emission import PublishState
 from stream.errors import StreamError
 
-__all__ = ["PartitionState", "SnapshotError", "StateCapture"]
+__all__ = ["PartitionCountError", "PartitionState", "SnapshotError", "StateCapture"]
 
 _MAGIC = b"SRPS1"
 _LENGTHS = struct.Struct(">QQQ")
+
+
+class PartitionCountError(StreamError):
+    """A state built when the company-keyed input topics had other partition counts."""
+
+    def __init__(self, partition: int, changed: dict[str, tuple[int, int]]) -> None:
+        counts = ", ".join(f"{t} had {a} partitions, has {b}" for t, (a, b) in changed.items())
+        super().__init__(
+            f"partition {partition}: its state was built when {counts}. Every company's "
+            "partition moved, so this state cannot be resumed: restore the partition "
+            "counts, or reprocess into a new deployment (README, Operations)."
+        )
+        self.partition = partition
+        self.changed = changed
 
 
 class SnapshotError(StreamError):
@@ -40,6 +54,9 @@ class PartitionState:
     offsets: dict[str, int] = field(default_factory=dict)
     # "topic:partition" -> next offset to read of a broadcast topic partition
     broadcast: dict[str, int] = field(default_factory=dict)
+    # partition count of each company-keyed input topic when the state was built: a
+    # company's partition (stream.homes) depends on it
+    partition_counts: dict[str, int] = field(default_factory=dict)
     # applied events since the last snapshot, and the wall time of the first of them
     changes: int = 0
     unsaved_since_s: float = 0.0
@@ -59,6 +76,22 @@ class PartitionState:
         """Seconds since the oldest change not in a snapshot taken since (0: none)."""
         return max(now_s - self.unsaved_since_s, 0.0) if self.changes else 0.0
 
+    def resume_with(self, partition_counts: dict[str, int]) -> None:
+        """Hold the state under the input topics' current partition counts.
+
+        Raises :class:`PartitionCountError` when a topic had another count when the
+        state was built: every company's partition moved, so its evidence would be split
+        between this state and another one.
+        """
+        changed = {
+            topic: (saved, partition_counts[topic])
+            for topic, saved in self.partition_counts.items()
+            if topic in partition_counts and partition_counts[topic] != saved
+        }
+        if changed:
+            raise PartitionCountError(self.partition, changed)
+        self.partition_counts = dict(partition_counts)
+
     def to_bytes(self) -> bytes:
         """``magic | lengths | header JSON | engine snapshot | publish snapshot``."""
         return self.capture().to_bytes()
@@ -70,9 +103,10 @@ class PartitionState:
     def capture(self) -> StateCapture:
         """A copy of the state now, serialised by its ``to_bytes()`` (which may run in
         another thread while this state goes on: see :class:`scoring.snapshot.Capture`)."""
-        header = encode(
-            {"partition": self.partition, "offsets": self.offsets, "broadcast": self.broadcast}
-        )
+        header = encode({
+            "partition": self.partition, "offsets": self.offsets, "broadcast": self.broadcast,
+            "partition_counts": self.partition_counts,
+        })  # fmt: skip
         return StateCapture(header, self.engine.capture(), self.publish.copy())
 
     @classmethod
@@ -101,6 +135,9 @@ class PartitionState:
             publish=publish,
             offsets={str(k): int(v) for k, v in header["offsets"].items()},
             broadcast={str(k): int(v) for k, v in header["broadcast"].items()},
+            partition_counts={  # absent from snapshots of earlier versions
+                str(k): int(v) for k, v in header.get("partition_counts", {}).items()
+            },
         )
 
 

@@ -165,13 +165,19 @@ class Runtime:
         self._metrics.partitions_assigned.set(len(self.states))
 
     async def _restore(self, partition: int) -> PartitionState:
+        """The partition's saved state (or an empty one), checked against the input
+        topics' partition counts (raises PartitionCountError: the app stops)."""
+        await self._learn_topics()
         data = await self._store.read(partition)
         if data is None:
-            return PartitionState.empty(partition, self._catalogue, self._params)
+            state = PartitionState.empty(partition, self._catalogue, self._params)
+            state.resume_with(self._scorer.partition_counts)
+            return state
         # In a thread: restoring a large state would hold the event loop (and /healthz).
         state = await asyncio.to_thread(
             PartitionState.from_bytes, data, self._catalogue, self._params
         )
+        state.resume_with(self._scorer.partition_counts)
         log.info("partition %d restored: %d keys", partition, state.engine.n_keys)
         return state
 

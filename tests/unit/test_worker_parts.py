@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from config.loader import load_catalogue, load_scoring_params
 from stream.deadletter import Outgoing
 from stream.metrics import Metrics
-from stream.worker.partition_state import PartitionState, SnapshotError
+from stream.worker.partition_state import PartitionCountError, PartitionState, SnapshotError
 from stream.worker.queries import one_score, top_scores
 from stream.worker.refresh import DecayRefresh
 from stream.worker.runtime import Runtime
@@ -160,6 +160,44 @@ def test_a_partition_capture_is_unaffected_by_what_the_state_does_next(scorer: S
     scorer.apply(state, scorer.prepare(later))  # new keys, published scores and levels
     state.offsets[TOPICS.shipments] = 6
     assert capture.to_bytes() == expected != state.to_bytes()
+
+
+def test_a_state_built_under_other_partition_counts_is_not_resumed() -> None:
+    counts = {TOPICS.shipments: 4, TOPICS.profiles: 4}
+    state = empty_state(2)
+    state.resume_with(counts)
+    restored = PartitionState.from_bytes(state.to_bytes(), load_catalogue(), load_scoring_params())
+    assert restored.partition_counts == counts
+    restored.resume_with(counts)
+    with pytest.raises(PartitionCountError, match=f"{TOPICS.shipments} had 4 partitions, has 8"):
+        restored.resume_with(counts | {TOPICS.shipments: 8})
+    empty_state(2).resume_with(counts | {TOPICS.shipments: 8})  # recorded none: resumed
+
+
+async def test_a_worker_refuses_to_restore_a_state_of_other_partition_counts() -> None:
+    scorer = new_scorer()  # its own: the worker records the partition counts in it
+    saved = empty_state(0)
+    saved.resume_with({TOPICS.shipments: 4})
+
+    class Output(_Output):
+        async def prepare(self, topics: Any) -> None:
+            pass
+
+        def partition_counts(self, topics: Any) -> dict[str, int]:
+            return dict.fromkeys(topics, 8)  # partitions were added since the save
+
+    class Store(_Store):
+        async def read(self, partition: int) -> bytes:
+            return saved.to_bytes()
+
+    runtime = Runtime(
+        SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
+        metrics=Metrics.create(CollectorRegistry()), store=Store(),  # type: ignore[arg-type]
+        broadcast=None, output=Output(),  # type: ignore[arg-type]
+    )  # fmt: skip
+    with pytest.raises(PartitionCountError, match="had 4 partitions, has 8"):
+        await runtime.on_assigned([TP(TOPICS.shipments, 0)])
+    assert runtime.states == {} and not runtime.ready
 
 
 def test_http_answers(scorer: Scorer) -> None:
