@@ -76,7 +76,7 @@ class DedupeSet:
         h = self._nonzero(np.asarray(h, dtype=np.uint64))
         time_s = np.asarray(time_s, dtype=np.float64)
         if self.count + len(h) > self.capacity:
-            held_h, held_t = self.entries()
+            held_h, held_t = self.held()  # the rebuild orders them itself
             self._rebuild(
                 np.concatenate([held_h, h]),
                 np.concatenate([held_t, time_s]),
@@ -100,10 +100,6 @@ class DedupeSet:
         self.times[:] = 0.0
         self.count = 0
         self._insert(h[newest], time_s[newest])
-
-    def entries(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
-        """The held hashes and their times, by hash (unique): a canonical order."""
-        return by_hash(*self.held())
 
     def held(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
         """Copies of the held hashes and their times, in slot order."""

@@ -277,7 +277,7 @@ class Engine:
     # -- snapshots ---------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
-        """The whole state as bytes (an ``.npz`` archive, no pickled objects)."""
+        """The whole state as bytes (packed arrays, :mod:`scoring.snapshot`; no pickle)."""
         return self.capture().to_bytes()
 
     def capture(self) -> Capture:

@@ -261,27 +261,13 @@ class HashIndex:
         self.count += int(won.sum())
         return codes[~won], rows[~won]
 
-    def entries(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
-        """Codes and their rows in a canonical order, for snapshots: by row when the rows
-        are ``0 .. n-1`` (every table's index: one code per row, placed without a sort),
-        else by code.
-
-        Examples
-        --------
-        >>> idx = HashIndex()
-        >>> idx.insert(np.array([30, 10, 20]), np.array([1, 2, 0]))
-        >>> [a.tolist() for a in idx.entries()]
-        [[20, 30, 10], [0, 1, 2]]
-        """
-        return canonical_entries(*self.held())
-
     def held(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
         """Copies of the held codes and their rows, in slot order."""
         held = np.flatnonzero(self.slot_code != _EMPTY)
         return self.slot_code[held], self.slot_row[held]
 
     def load(self, codes: NDArray[np.int64], rows: NDArray[np.int32]) -> None:
-        """Replace the contents (unique codes, e.g. from :meth:`entries`)."""
+        """Replace the contents (unique codes, e.g. from :func:`canonical_entries`)."""
         self.slot_code = np.full(16, _EMPTY, dtype=np.int64)
         self.slot_row = np.full(16, -1, dtype=np.int32)
         self.count = 0
@@ -295,7 +281,17 @@ class HashIndex:
 def canonical_entries(
     codes: NDArray[np.int64], rows: NDArray[np.int32]
 ) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
-    """Index entries (e.g. :meth:`HashIndex.held`) in the order of :meth:`HashIndex.entries`."""
+    """Index entries (e.g. :meth:`HashIndex.held`) in a canonical order, for snapshots: by
+    row when the rows are ``0 .. n-1`` (every table's index: one code per row, placed
+    without a sort), else by code.
+
+    Examples
+    --------
+    >>> idx = HashIndex()
+    >>> idx.insert(np.array([30, 10, 20]), np.array([1, 2, 0]))
+    >>> [a.tolist() for a in canonical_entries(*idx.held())]
+    [[20, 30, 10], [0, 1, 2]]
+    """
     n = len(rows)
     if n and np.array_equal(np.bincount(rows, minlength=n), np.ones(n, dtype=np.intp)):
         by_row = np.empty_like(codes)

@@ -47,16 +47,12 @@ class Names:
             return np.empty(0, dtype="<U1")
         return np.asarray(self._data[: self.size][ids].astype(str))
 
-    def to_array(self) -> NDArray[np.str_]:
-        """Every name in id order (for snapshots)."""
-        return names_array(self.held())
-
     def held(self) -> NDArray[np.object_]:
         """A copy of every name in id order, as Python strings (cheap: pointers)."""
         return self._data[: self.size].copy()
 
     def load(self, names: NDArray[np.str_]) -> None:
-        """Replace the contents by ``names`` (from :meth:`to_array`)."""
+        """Replace the contents by ``names`` (e.g. :func:`names_array` of :meth:`held`)."""
         self.size = 0
         self.extend(np.asarray(names))
 

@@ -96,10 +96,6 @@ class PartitionState:
         """``magic | lengths | header JSON | engine snapshot | publish snapshot``."""
         return self.capture().to_bytes()
 
-    def to_buffer(self) -> memoryview:
-        """:meth:`to_bytes` in a buffer (one copy fewer)."""
-        return self.capture().to_buffer()
-
     def capture(self) -> StateCapture:
         """A copy of the state now, serialised by its ``to_bytes()`` (which may run in
         another thread while this state goes on: see :class:`scoring.snapshot.Capture`)."""

@@ -171,14 +171,12 @@ class Runtime:
         data = await self._store.read(partition)
         if data is None:
             state = PartitionState.empty(partition, self._catalogue, self._params)
-            state.resume_with(self._scorer.partition_counts)
-            return state
-        # In a thread: restoring a large state would hold the event loop (and /healthz).
-        state = await asyncio.to_thread(
-            PartitionState.from_bytes, data, self._catalogue, self._params
-        )
+        else:  # in a thread: restoring a large state would hold the loop (and /healthz)
+            state = await asyncio.to_thread(
+                PartitionState.from_bytes, data, self._catalogue, self._params
+            )
+            log.info("partition %d restored: %d keys", partition, state.engine.n_keys)
         state.resume_with(self._scorer.partition_counts)
-        log.info("partition %d restored: %d keys", partition, state.engine.n_keys)
         return state
 
     async def _catch_up(self, state: PartitionState) -> None:
