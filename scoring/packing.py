@@ -1,8 +1,9 @@
 """Named numpy arrays in one buffer, written with copies that release the interpreter lock.
 
 Layout: ``MAGIC`` (8 bytes) | the table of contents' length (8 bytes, little-endian) |
-the table of contents (JSON: ``[[name, dtype, shape, offset], ...]``) | each array's
-bytes at its offset, a multiple of 64, zeros in between.
+the table of contents (JSON: ``[[name, dtype, shape, offset], ...]``) | zeros up to a
+multiple of 64 | the data: each array's bytes at its offset from the data's start, a
+multiple of 64, zeros in between.
 
 Why not ``np.savez``: writing an ``.npz`` copies every array into ``bytes`` and then into
 a ``BytesIO`` while holding the interpreter lock, so serialising a large state in a
@@ -73,7 +74,7 @@ def pack(arrays: dict[str, NDArray[Any]]) -> Packed:
     """
     entries: list[list[Any]] = []
     placed: list[tuple[int, NDArray[Any]]] = []
-    offset = 0  # relative to the end of the head, fixed up below
+    offset = 0  # from the start of the data
     for name, value in arrays.items():
         array = np.asarray(value)
         if array.dtype.hasobject:
@@ -81,20 +82,11 @@ def pack(arrays: dict[str, NDArray[Any]]) -> Packed:
         entries.append([name, array.dtype.str, list(array.shape), offset])
         placed.append((offset, array))
         offset = _aligned(offset + array.nbytes)
-    # The table of contents holds offsets from the start of the buffer, which depend on
-    # its own length: lay it out with relative offsets, then shift by the aligned head.
     toc = json.dumps(entries, separators=(",", ":")).encode()
-    while True:
-        start = _aligned(len(MAGIC) + _LENGTH_BYTES + len(toc))
-        shifted = [[n, d, s, o + start] for n, d, s, o in entries]
-        new_toc = json.dumps(shifted, separators=(",", ":")).encode()
-        if _aligned(len(MAGIC) + _LENGTH_BYTES + len(new_toc)) == start:
-            break
-        toc = new_toc
-    head = MAGIC + len(new_toc).to_bytes(_LENGTH_BYTES, "little") + new_toc
-    arrays_at = tuple((o + start, a) for o, a in placed)
-    last = max((o + a.nbytes for o, a in arrays_at), default=len(head))
-    return Packed(head, arrays_at, max(last, len(head)))
+    head = MAGIC + len(toc).to_bytes(_LENGTH_BYTES, "little") + toc
+    start = _aligned(len(head))
+    end = max((o + a.nbytes for o, a in placed), default=0)
+    return Packed(head, tuple((start + o, a) for o, a in placed), start + end)
 
 
 def unpack(data: BytesLike) -> dict[str, NDArray[Any]]:
@@ -109,8 +101,10 @@ def unpack(data: BytesLike) -> dict[str, NDArray[Any]]:
     toc_n = int.from_bytes(view[len(MAGIC) : start], "little")
     if start + toc_n > len(view):
         raise ValueError("packed array buffer cut short (table of contents)")
+    data_start = _aligned(start + toc_n)
     arrays: dict[str, NDArray[Any]] = {}
-    for name, dtype_str, shape, offset in json.loads(bytes(view[start : start + toc_n])):
+    for name, dtype_str, shape, at in json.loads(bytes(view[start : start + toc_n])):
+        offset = data_start + at
         dtype = np.dtype(dtype_str)
         if dtype.hasobject:
             raise ValueError(f"{name}: object arrays are refused")
