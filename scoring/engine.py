@@ -18,6 +18,7 @@ from scoring.decay import Anchors
 from scoring.dedupe import DedupeSet
 from scoring.evaluate import Reference, components
 from scoring.fanout import exposed_keys
+from scoring.grouping import distinct, groups, strictly_increasing
 from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
 from scoring.ingest import admit, deduplicate
 from scoring.packing import BytesLike
@@ -168,7 +169,7 @@ class Engine:
             destination, _ = country_codes(d.destination[wide])
             exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
         if exposed is None:
-            changed = np.unique(np.concatenate(touched)).astype(np.intp)
+            changed = distinct(np.concatenate(touched)).astype(np.intp)
         else:
             for rows in touched:
                 exposed[rows] = True
@@ -193,7 +194,10 @@ class Engine:
             rows = np.asarray(rows, dtype=np.intp)
             if len(rows) and (rows.min() < 0 or rows.max() >= n_keys):
                 raise IndexError(f"key rows must be in [0, {n_keys})")
-            unique, inverse = np.unique(rows, return_inverse=True)
+            if strictly_increasing(rows):  # e.g. the changed rows of an apply
+                unique, inverse = rows, None
+            else:
+                unique, _, inverse = groups(rows)
         as_of = self._latest_s if as_of_s is None else float(as_of_s)
         values = components(
             self._state, self._ref, self.params, self._anchors, rows=unique, as_of_s=as_of

@@ -40,16 +40,27 @@ def _code_points(strings: NDArray[np.str_]) -> NDArray[np.uint32]:
 
 
 def _code_words(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
-    """``(width / 2, n)`` words of two code points each, one row per word position."""
-    array = np.asarray(strings)
-    width = array.dtype.itemsize // 4
-    if width % 2:
-        array = array.astype(f"<U{width + 1}")
-        width += 1
-    if width == 0 or len(array) == 0:
-        return np.zeros((0, len(array)), dtype=np.uint64)
-    words = np.ascontiguousarray(array).view(np.uint64).reshape(len(array), width // 2)
-    return np.ascontiguousarray(words.T)
+    """``(words, n)`` words of two code points each, one row per word position.
+
+    Trailing code-point columns that are NUL in every string are left out: numpy pads to
+    the array's width, which may exceed its longest string (``np.char.add``, a fixed
+    dtype), and each word costs passes over the batch. One copy, of the used columns only.
+    """
+    array = np.ascontiguousarray(strings)
+    n, width = len(array), array.dtype.itemsize // 4
+    if n == 0 or width == 0:
+        return np.zeros((0, n), dtype=np.uint64)
+    points = array.view(np.uint32).reshape(n, width)
+    used = width
+    while used and not points[:, used - 1].max():  # max: faster than any on a strided column
+        used -= 1
+    pairs, odd = divmod(used, 2)
+    words = np.empty((pairs + odd, n), dtype=np.uint64)
+    # Word j of string i starts at byte 4 * width * i + 8 * j (unaligned when width is odd).
+    words[:pairs] = np.ndarray((pairs, n), np.uint64, array, 0, (8, 4 * width))
+    if odd:
+        words[pairs] = points[:, used - 1]
+    return words
 
 
 def _finalise(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
@@ -84,10 +95,11 @@ def stable_hash(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
         # Padding words are all zero: skipping them makes the hash independent of width.
         np.bitwise_xor(h, word, out=step)
         np.multiply(step, _FNV_PRIME, out=step)
-        if word.all():
+        filled = word != 0
+        if filled.all():
             h, step = step, h
         else:
-            np.copyto(h, step, where=word != 0)
+            h = np.where(filled, step, h)
     return _finalise(h)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from scoring.grouping import groups
 from scoring.hashing import avalanche
 
 __all__ = ["CodeIndex", "Columns", "HashIndex", "canonical_entries"]
@@ -212,10 +213,8 @@ class HashIndex:
         rows, slot = self._lookup(codes)
         new = np.flatnonzero(rows < 0)
         if len(new):
-            new_codes, first, inverse = np.unique(
-                codes[new], return_index=True, return_inverse=True
-            )
-            at = new[first]
+            new_codes, one, inverse = groups(codes[new])
+            at = new[one]
             created = np.asarray(create(at), dtype=np.intp)
             self._add(new_codes, created.astype(np.int32), slot[at])
             rows[new] = created[inverse]

@@ -24,6 +24,7 @@ from scoring.columns import (
     Shipments,
 )
 from scoring.dedupe import DedupeSet
+from scoring.grouping import strictly_increasing
 from scoring.hashing import mix, stable_hash
 from scoring.params import ScoringParams
 from scoring.results import Rejections
@@ -170,10 +171,11 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
     times = np.concatenate(
         [a.shipments.time_s, a.licences.time_s, a.signals.time_s, a.profiles.time_s]
     )
-    _, first = np.unique(ids, return_index=True)
-    fresh = np.zeros(len(ids), dtype=np.bool_)
-    fresh[first] = True
-    fresh &= ~seen.contains(ids)
+    fresh = ~seen.contains(ids)
+    if not strictly_increasing(np.sort(ids)):  # repeats within the batch: rare
+        first = np.zeros(len(ids), dtype=np.bool_)
+        first[np.unique(ids, return_index=True)[1]] = True
+        fresh &= first
     seen.add(ids[fresh], times[fresh])
     edges = np.cumsum([len(a.shipment_id), len(a.licence_id), len(a.signal_id)])
     f_s, f_d, f_n, f_p = np.split(fresh, edges)

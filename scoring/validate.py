@@ -28,6 +28,13 @@ _REASON_DTYPE = "<U160"
 Message = str | Callable[[NDArray[np.intp]], NDArray[np.str_]]
 
 
+def _longer(values: NDArray[np.str_], limit: int) -> NDArray[np.bool_]:
+    """Strings longer than ``limit`` characters; no pass when the dtype holds no such one."""
+    if values.dtype.itemsize // 4 <= limit:
+        return np.zeros(len(values), dtype=np.bool_)
+    return string_lengths(values) > limit
+
+
 class Reasons:
     """The failed rules of each row; reason strings are built for refused rows only.
 
@@ -75,19 +82,19 @@ class Reasons:
         now_s: float | None,
     ) -> None:
         """Rules every event obeys: an event id of sane length and a sane event time."""
-        length = string_lengths(event_id)
-        self.fail(length == 0, "empty event_id")
-        self.fail(length > params.max_event_id_len, "event_id longer than max_event_id_len")
+        self.fail(event_id == "", "empty event_id")
+        self.fail(
+            _longer(event_id, params.max_event_id_len), "event_id longer than max_event_id_len"
+        )
         self.fail(~np.isfinite(time_s), "event time is not finite")
         if now_s is not None:
             self.fail(time_s > now_s + params.max_future_s, "event time too far in the future")
 
     def company(self, company: NDArray[np.str_], params: ScoringParams, *, required: bool) -> None:
         """A company name (required or optional) no longer than ``max_company_len``."""
-        length = string_lengths(company)
         if required:
-            self.fail(length == 0, "missing company")
-        self.fail(length > params.max_company_len, "company longer than max_company_len")
+            self.fail(company == "", "missing company")
+        self.fail(_longer(company, params.max_company_len), "company longer than max_company_len")
 
     def country(self, field: str, values: NDArray[np.str_], *, required: bool) -> None:
         """An ISO alpha-2 code; ``""`` allowed when the field is optional."""
