@@ -26,6 +26,8 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
+_TRIM_MIN_ROWS = 64
+
 # Two upper-case letters: 26 * 26 codes; N_COUNTRIES itself is free for sentinels.
 N_COUNTRIES = 26 * 26
 
@@ -52,7 +54,9 @@ def _code_words(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
         return np.zeros((0, n), dtype=np.uint64)
     points = array.view(np.uint32).reshape(n, width)
     used = width
-    while used and not points[:, used - 1].max():  # max: faster than any on a strided column
+    # Worth a check per column only when a word costs more than the check (max: faster
+    # than any on a strided column).
+    while n >= _TRIM_MIN_ROWS and used and not points[:, used - 1].max():
         used -= 1
     pairs, odd = divmod(used, 2)
     words = np.empty((pairs + odd, n), dtype=np.uint64)
@@ -95,11 +99,10 @@ def stable_hash(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
         # Padding words are all zero: skipping them makes the hash independent of width.
         np.bitwise_xor(h, word, out=step)
         np.multiply(step, _FNV_PRIME, out=step)
-        filled = word != 0
-        if filled.all():
+        if word.all():
             h, step = step, h
         else:
-            h = np.where(filled, step, h)
+            h = np.where(word != 0, step, h)
     return _finalise(h)
 
 

@@ -1,7 +1,8 @@
 """A plain-Python, one-event-at-a-time implementation of the scoring math.
 
-It shares no code with the engine beyond the parameter object and the documented
-tie-break hash: dictionaries instead of arrays, a loop per event, per-news-event matching
+It shares no code with the engine beyond the parameter object: dictionaries instead of
+arrays, a loop per event, the documented event-id hash written out per string (the
+engine's is vectorised over a batch), per-news-event matching
 (max over the event's rows) instead of inclusion-exclusion cells. The contract tests
 compare the engine with it, and the core benchmark uses it as its baseline.
 """
@@ -11,10 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from scoring import Catalogue, ScoringParams
-from scoring.hashing import stable_hash
 from tests.unit.scoring.events import Event, news_rows
 
 _INFLOW = {0, 1}  # shipped, delivered
@@ -22,8 +20,27 @@ _DENIAL = {1, 2, 3}  # denied, suspended, revoked
 _PENDING = 4
 
 
+_MASK = 2**64 - 1
+
+
+def reference_hash(text: str) -> int:
+    """FNV-1a over words of two code points (all-zero words skipped), SplitMix64 finaliser:
+    ``scoring.hashing.stable_hash`` of one string."""
+    points = [ord(c) for c in text] + [0] * (len(text) % 2)
+    h = 0xCBF29CE484222325
+    for i in range(0, len(points), 2):
+        word = points[i] | points[i + 1] << 32
+        if word:
+            h = ((h ^ word) * 0x100000001B3) & _MASK
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & _MASK
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & _MASK
+    return h ^ (h >> 31)
+
+
 def _tie(event_id: str) -> int:
-    return int(stable_hash(np.array([event_id]))[0])
+    return reference_hash(event_id)
 
 
 @dataclass

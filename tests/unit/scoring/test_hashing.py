@@ -8,24 +8,7 @@ from hypothesis import strategies as st
 
 from scoring.grouping import distinct, groups, strictly_increasing
 from scoring.hashing import stable_hash
-
-_MASK = 2**64 - 1
-
-
-def reference_hash(text: str) -> int:
-    """FNV-1a over words of two code points (all-zero words skipped), SplitMix64 finaliser."""
-    points = [ord(c) for c in text] + [0] * (len(text) % 2)
-    h = 0xCBF29CE484222325
-    for i in range(0, len(points), 2):
-        word = points[i] | points[i + 1] << 32
-        if word:
-            h = ((h ^ word) * 0x100000001B3) & _MASK
-    h ^= h >> 30
-    h = (h * 0xBF58476D1CE4E5B9) & _MASK
-    h ^= h >> 27
-    h = (h * 0x94D049BB133111EB) & _MASK
-    return h ^ (h >> 31)
-
+from tests.unit.scoring.oracle import reference_hash
 
 # numpy drops trailing NUL code points of its strings: no NUL in the drawn text.
 texts = st.lists(st.text(st.characters(blacklist_characters="\x00"), max_size=40), max_size=30)
