@@ -118,6 +118,10 @@ class _Columns:
         """The rows selected by an index array or a boolean mask."""
         return type(self)(**{name: getattr(self, name)[index] for name in self._dtypes})
 
+    def rows(self, start: int, stop: int) -> Self:
+        """Rows ``start`` to ``stop`` (views of the columns, no copy)."""
+        return type(self)(**{name: getattr(self, name)[start:stop] for name in self._dtypes})
+
 
 def _empty(dtype: str) -> NDArray[Any]:
     return np.empty(0, dtype="<U1" if dtype == "U" else dtype)

@@ -83,7 +83,7 @@ class Prepared:
             lo, hi = np.searchsorted(at, [start, end])  # rows are in position order
             positions[kind] = at[lo:hi] - start
             # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
-            columns[name] = column.take(np.arange(lo, hi)) if len(column) else column
+            columns[name] = column.rows(lo, hi) if len(column) else column
         refused = [(p - start, reason) for p, reason in self.refused if start <= p < end]
         forwards = [(p - start, home) for p, home in self.forwards if start <= p < end]
         return Prepared.of(records, EventBatch(**columns), positions, refused, forwards)
