@@ -4,8 +4,11 @@ An open-addressing hash table (linear probing, load factor <= 1/2) of ``uint64``
 with the event time of each entry, probed with vectorised rounds. When more than
 ``capacity`` ids are held, the oldest by event time (ties: by hash) are evicted down to
 7/8 of the capacity and the table is rebuilt, so the cost of a rebuild is amortised over
-``capacity / 8`` insertions. Memory: ``16 * 2 * capacity`` bytes at most (two arrays of the
-table size, a power of two >= 2 * capacity).
+``capacity / 8`` insertions. The slots taken are logged in insertion order (an entry never
+moves between rebuilds), so the held entries are gathered from their slots rather than
+by scanning the whole table: a snapshot of a partition holding 40k ids spent 2.9 ms
+scanning 2M slots. Memory: ``(16 * 2 + 4) * capacity`` bytes at most (two arrays of the
+table size, a power of two >= 2 * capacity, and the log).
 
 False positives: two distinct ids collide with probability 2**-64 per pair; with the set
 full, a new id is wrongly taken for a duplicate with probability ~ capacity * 2**-64
@@ -33,13 +36,15 @@ class DedupeSet:
     [True, False]
     """
 
-    __slots__ = ("capacity", "count", "hashes", "times")
+    __slots__ = ("capacity", "count", "hashes", "log", "times")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         size = 1 << max(4, (2 * capacity - 1).bit_length())
         self.hashes = np.zeros(size, dtype=np.uint64)
         self.times = np.zeros(size, dtype=np.float64)
+        # Slots of the held entries, in insertion order (the first ``count``).
+        self.log = np.empty(capacity, dtype=np.int32 if size <= 2**31 else np.int64)
         self.count = 0
 
     def __len__(self) -> int:
@@ -90,8 +95,10 @@ class DedupeSet:
             slot = self._probe(h)
             self.hashes[slot] = h
             won = self.hashes[slot] == h  # several new hashes may race for one slot
-            self.times[slot[won]] = time_s[won]
-            self.count += int(won.sum())
+            taken = slot[won]
+            self.times[taken] = time_s[won]
+            self.log[self.count : self.count + len(taken)] = taken
+            self.count += len(taken)
             h, time_s = h[~won], time_s[~won]
 
     def _rebuild(self, h: NDArray[np.uint64], time_s: NDArray[np.float64], keep: int) -> None:
@@ -102,8 +109,8 @@ class DedupeSet:
         self._insert(h[newest], time_s[newest])
 
     def held(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
-        """Copies of the held hashes and their times, in slot order."""
-        held = np.flatnonzero(self.hashes != _EMPTY)
+        """Copies of the held hashes and their times, in insertion order."""
+        held = self.log[: self.count]
         return self.hashes[held], self.times[held]
 
     def load(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
@@ -113,7 +120,7 @@ class DedupeSet:
 
     def nbytes(self) -> int:
         """Bytes held by the table."""
-        return int(self.hashes.nbytes + self.times.nbytes)
+        return int(self.hashes.nbytes + self.times.nbytes + self.log.nbytes)
 
 
 def by_hash(

@@ -51,7 +51,7 @@ class Capture:
     company_index: _Held
     anchors: dict[str, float]
     half_lives: dict[str, float]
-    dedupe: tuple[NDArray[np.uint64], NDArray[np.float64]]  # held, slot order
+    dedupe: tuple[NDArray[np.uint64], NDArray[np.float64]]  # held, insertion order
     latest_s: float
     codes: NDArray[np.str_]
 

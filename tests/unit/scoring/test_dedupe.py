@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scoring import Engine, ScoringParams
 from scoring.dedupe import DedupeSet
@@ -41,6 +43,30 @@ def test_set_never_holds_more_than_capacity_and_evicts_the_oldest() -> None:
     assert held[-80:].all()  # the newest are remembered
     assert not held[:200].any()  # the oldest were evicted
     assert seen.nbytes() <= 16 * 2 * 2 * 100  # two arrays, table <= 4 * capacity slots
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40),
+    # From 2: the hash 0 marks an empty slot and is stored as 1 (a 2**-63 chance per id).
+    st.lists(st.lists(st.integers(2, 2**64 - 1), max_size=30, unique=True), max_size=12),
+)
+def test_held_entries_are_exactly_the_table_contents(
+    capacity: int, batches: list[list[int]]
+) -> None:
+    seen = DedupeSet(capacity)
+    for i, batch in enumerate(batches):
+        h = np.array(batch, dtype=np.uint64)
+        h = h[~seen.contains(h)]
+        seen.add(h, np.full(len(h), float(i)))
+        held_h, held_t = seen.held()
+        occupied = np.flatnonzero(seen.hashes != 0)  # a scan of the whole table
+        assert sorted(held_h.tolist()) == sorted(seen.hashes[occupied].tolist())
+        assert sorted(zip(held_h.tolist(), held_t.tolist(), strict=True)) == sorted(
+            zip(seen.hashes[occupied].tolist(), seen.times[occupied].tolist(), strict=True)
+        )
+        assert len(held_h) == len(seen) <= capacity
+        assert seen.contains(held_h).all()
 
 
 def test_engine_dedupe_is_bounded_and_old_ids_may_return() -> None:
