@@ -195,7 +195,7 @@ class Engine:
             if len(rows) and (rows.min() < 0 or rows.max() >= n_keys):
                 raise IndexError(f"key rows must be in [0, {n_keys})")
             if strictly_increasing(rows):  # e.g. the changed rows of an apply
-                unique, inverse = rows, None
+                unique, inverse = rows.copy(), None  # the table does not alias the caller's array
             else:
                 unique, _, inverse = groups(rows)
         as_of = self._latest_s if as_of_s is None else float(as_of_s)
