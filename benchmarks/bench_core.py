@@ -10,7 +10,11 @@ Measured in one run, each against a baseline measured in the same run:
     mask) -> ms, against a plain numpy pass over the same key arrays (the floor of any
     fan-out), and the time to score the exposed keys;
 (c) bytes of state per key: ``nbytes`` of every per-key, per-lane and per-cell array
-    plus the indexes and the company names, over the number of keys.
+    plus the indexes and the company names, over the number of keys;
+(d) small batches, as the stream hands a partition's share of a fetch to its engine:
+    ``apply`` + ``scores`` of the changed keys for batches of 12 to 1,000 shipments of new
+    keys on an engine of 40k keys -> µs per call and per event, against the per-event
+    cost of the same calls in batches of 10,000 (the cost of a call that is not per event).
 
     python benchmarks/bench_core.py           # 200k events / 20k keys, fan-out over 200k keys
     python benchmarks/bench_core.py --full    # 1M events / 100k keys, fan-out over 1M keys
@@ -249,6 +253,41 @@ def bench_fanout(n_keys: int, repeats: int = 7) -> None:
     print(f"    scores of the exposed keys {scored * 1e3:8.2f} ms")
 
 
+def _shipments(start: int, n: int, prefix: str) -> Shipments:
+    k = np.arange(start, start + n)
+    return Shipments(
+        np.char.add(f"{prefix}-", k.astype(str)), T0 + k.astype(np.float64),
+        np.array([f"{prefix}-co-{i // 4}" for i in k]), np.array(MATERIALS)[k % 4],
+        np.array(COUNTRIES)[k % 3], np.full(n, "JP"), np.full(n, 100.0), np.ones(n, np.int8),
+    )  # fmt: skip
+
+
+def bench_small_batches(n_keys: int = 40_000, repeats: int = 5) -> None:
+    engine = Engine(catalogue(), ScoringParams())
+    engine.apply(EventBatch.of(shipments=_shipments(0, n_keys, "seed")))
+    start = n_keys
+
+    def per_call(size: int, calls: int) -> float:
+        nonlocal start
+        batches = []
+        for _ in range(calls):
+            batches.append(EventBatch.of(shipments=_shipments(start, size, "new")))
+            start += size
+        began = time.perf_counter()
+        for b in batches:
+            engine.scores(engine.apply(b).changed)
+        return (time.perf_counter() - began) / calls
+
+    per_call(48, 20)  # warm up
+    large = min(per_call(10_000, 1) for _ in range(repeats)) / 10_000
+    print(f"(d) small batches of new keys on an engine of {n_keys:,} keys (apply + scores)")
+    print(f"    batches of 10,000: {large * 1e6:8.2f} us per event (baseline)")
+    for size in (12, 48, 200, 1_000):
+        t = min(per_call(size, max(3, 2_000 // size)) for _ in range(repeats))
+        print(f"    batches of {size:>6,}: {t * 1e6:8.0f} us per call, {t / size * 1e6:8.1f} us "
+              f"per event = {t / size / large:6.1f} x the baseline")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="1M events / 100k keys, 1M-key fan-out")
@@ -260,6 +299,7 @@ def main() -> None:
     else:
         bench_apply(200_000, 20_000, args.batch, oracle_events=20_000)
         bench_fanout(200_000)
+    bench_small_batches()
 
 
 if __name__ == "__main__":
