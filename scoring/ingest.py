@@ -42,6 +42,7 @@ __all__ = ["Admitted", "admit", "deduplicate"]
 Rows = NDArray[np.intp]
 Hashes = NDArray[np.uint64]
 R = TypeVar("R", Shipments, LicenceDecisions, PolicySignals, Profiles, ProfileShares)
+T = TypeVar("T", bound=np.generic)
 MaterialIds = Callable[[NDArray[np.str_]], tuple[Rows, NDArray[np.bool_]]]
 
 
@@ -78,8 +79,16 @@ def _spread(
         reasons.fail(np.isin(event, np.unique(source_event[source.bad])), message)
 
 
-def _take(record: R, ok: NDArray[np.bool_]) -> R:
+def _take(record: R, ok: NDArray[np.bool_] | Reasons) -> R:
+    """The rows of ``record`` in ``ok`` (a mask, or the rows a validation passed)."""
+    if isinstance(ok, Reasons):
+        return record if not ok.rules else record.take(ok.ok)
     return record if ok.all() else record.take(ok)
+
+
+def _kept(values: NDArray[T], reasons: Reasons) -> NDArray[T]:
+    """The rows of ``values`` that passed validation (``values`` itself when all did)."""
+    return values if not reasons.rules else values[reasons.ok]
 
 
 def _checked(
@@ -127,8 +136,37 @@ def admit(
     ids = (s.event_id, d.event_id, n.event_id, p.event_id, ps.event_id)
     times_by_kind = (s.time_s, d.time_s, n.time_s, p.time_s, ps.time_s)
     reasons = (s_reason, d_reason, n_reason, p_reason, ps_reason)
+    rejected = _rejections(kinds, ids, reasons)
+    times = np.concatenate([_kept(t, r) for t, r in zip(times_by_kind, reasons, strict=True)])
+    return Admitted(
+        shipments=_take(s, s_reason),
+        shipment_material=_kept(s_mat, s_reason),
+        shipment_id=stable_hash(_kept(s.event_id, s_reason)),
+        licences=_take(d, d_reason),
+        licence_material=_kept(d_mat, d_reason),
+        licence_id=stable_hash(_kept(d.event_id, d_reason)),
+        signals=_take(n, n_reason),
+        signal_material=_kept(n_mat, n_reason),
+        signal_id=mix(_kept(n_event, n_reason), _kept(n.part, n_reason)),
+        signal_event=_kept(n_event, n_reason),
+        profiles=_take(p, p_reason),
+        profile_material=_kept(p_mat, p_reason),
+        profile_id=_kept(p_id, p_reason),
+        shares=_take(ps, ps_reason),
+        share_material=_kept(ps_mat, ps_reason),
+        rejected=rejected,
+        latest_s=float(times.max()) if len(times) else math.nan,
+    )
+
+
+def _rejections(
+    kinds: tuple[str, ...], ids: tuple[NDArray[np.str_], ...], reasons: tuple[Reasons, ...]
+) -> Rejections:
+    """The refused rows of every kind, with their first reason."""
+    if not any(r.rules for r in reasons):  # most batches: a rule is kept only if it failed
+        return Rejections.empty()
     bad = [np.flatnonzero(r.bad) for r in reasons]
-    rejected = Rejections(
+    return Rejections(
         kind=np.concatenate([np.full(len(b), k) for k, b in zip(kinds, bad, strict=True)]).astype(
             str
         ),
@@ -137,27 +175,6 @@ def admit(
         reason=np.concatenate([r.reasons(b) for r, b in zip(reasons, bad, strict=True)]).astype(
             str
         ),
-    )
-    ok = [r.ok for r in reasons]
-    times = np.concatenate([t[k] for t, k in zip(times_by_kind, ok, strict=True)])
-    return Admitted(
-        shipments=_take(s, ok[0]),
-        shipment_material=s_mat[ok[0]],
-        shipment_id=stable_hash(s.event_id[ok[0]]),
-        licences=_take(d, ok[1]),
-        licence_material=d_mat[ok[1]],
-        licence_id=stable_hash(d.event_id[ok[1]]),
-        signals=_take(n, ok[2]),
-        signal_material=n_mat[ok[2]],
-        signal_id=mix(n_event[ok[2]], n.part[ok[2]]),
-        signal_event=n_event[ok[2]],
-        profiles=_take(p, ok[3]),
-        profile_material=p_mat[ok[3]],
-        profile_id=p_id[ok[3]],
-        shares=_take(ps, ok[4]),
-        share_material=ps_mat[ok[4]],
-        rejected=rejected,
-        latest_s=float(times.max()) if len(times) else math.nan,
     )
 
 
@@ -176,11 +193,15 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
         first = np.zeros(len(ids), dtype=np.bool_)
         first[np.unique(ids, return_index=True)[1]] = True
         fresh &= first
+    # Every copy of a news event has exactly one row with part 0: count events by it.
+    first_part = a.signals.part == 0
+    if fresh.all():  # most batches: nothing to drop
+        seen.add(ids, times)
+        applied = len(a.shipment_id) + len(a.licence_id) + len(a.profile_id)
+        return replace(a, applied=applied + int(first_part.sum()), duplicates=0)
     seen.add(ids[fresh], times[fresh])
     edges = np.cumsum([len(a.shipment_id), len(a.licence_id), len(a.signal_id)])
     f_s, f_d, f_n, f_p = np.split(fresh, edges)
-    # Every copy of a news event has exactly one row with part 0: count events by it.
-    first_part = a.signals.part == 0
     news_new = int((f_n & first_part).sum())
     news_old = int((~f_n & first_part).sum())
     other = len(f_s) + len(f_d) + len(f_p)
