@@ -25,6 +25,7 @@ def test_hash_of_a_strided_view_equals_the_hash_of_a_copy() -> None:
     strings = np.array([f"company-{i}" for i in range(1000)])
     assert (stable_hash(strings[::3]) == stable_hash(strings[::3].copy())).all()
     assert (stable_hash(strings[::-1]) == stable_hash(strings)[::-1]).all()
+    assert (stable_hash(strings[5:17]) == stable_hash(strings)[5:17]).all()  # an offset view
 
 
 @given(st.lists(st.integers(-50, 50), max_size=200))
