@@ -57,10 +57,13 @@ class Chains:
         self.next = _grown(self.next, int(children.max()) + 1)
         order = np.argsort(parents, kind="stable")
         p, c = parents[order], children[order]
-        same = p[1:] == p[:-1]
+        # bound[i]: a parent's run of new children starts at i (and the one before ends)
+        bound = np.empty(len(p) + 1, dtype=np.bool_)
+        bound[0] = bound[-1] = True
+        np.not_equal(p[1:], p[:-1], out=bound[1:-1])
+        same = ~bound[1:-1]
         self.next[c[:-1][same]] = c[1:][same]  # within a parent's new children
-        last = np.append(~same, True)
-        start = np.insert(~same, 0, True)
+        start, last = bound[:-1], bound[1:]
         self.next[c[last]] = self.first[p[last]]  # then its earlier children
         self.first[p[start]] = c[start]
 
