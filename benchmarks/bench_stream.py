@@ -4,7 +4,9 @@ baseline measured in the same run:
 (a) throughput, input topic → ``supplyrisk.scores``: a worker consumes N pre-produced
     shipment events (and publishes their scores); the ceiling is a bare aiokafka
     consumer (``getmany``) decoding the same topic with orjson and doing nothing else.
-    Target: service ≥ 0.5 x ceiling.
+    Target: service ≥ 0.5 x ceiling. Also the worker's handler fed by a bare consumer on
+    the event loop's thread (``in_loop.py``: no Faust, no group, no saving), which shows
+    what the fetch through Faust's consumer thread costs.
 (b) latency, produce → score published, p50 / p99 at a fixed offered load (default
     10k events/s): each event creates a new key, so each has exactly one score record;
     latency = when a consumer in another process receives the score record - the input
@@ -41,6 +43,7 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from in_loop import handler_in_loop
 from stream_load import (
     broker,
     create_topic,
@@ -109,6 +112,7 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path) -> None:
     asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
                                            enumerate(names)]))  # fmt: skip
     bare_s = asyncio.run(ceiling(bootstrap, topic, n))
+    in_loop_s = asyncio.run(handler_in_loop(bootstrap, settings, n, partitions=4))
     worker = WorkerProcess(env, tmp / f"tp-{companies}-worker.log")
     try:
         worker.wait_ready()
@@ -124,11 +128,15 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path) -> None:
         published = consumed(worker, "", "supplyrisk_scores_published_total")
     finally:
         worker.stop()
-    bare, service = n / bare_s, n / service_s
+    bare, service, in_loop = n / bare_s, n / service_s, n / in_loop_s
     print(f"(a) throughput on {n:,} events, 4 partitions, {companies:,} companies x 4 materials "
           f"({published:,.0f} scores published)")  # fmt: skip
     print(f"    ceiling: bare aiokafka getmany + orjson   {bare:12,.0f} events/s")
     print(f"    service: worker, input -> scores published {service:12,.0f} events/s")
+    print(
+        f"    handler fed in-loop, no Faust (in_loop.py)  {in_loop:12,.0f} events/s "
+        f"({in_loop / bare:.2f} of the ceiling; the worker {service / in_loop:.2f} of it)"
+    )
     print(
         f"    ratio service / ceiling                    {service / bare:12.2f}   (target >= 0.5)"
     )
