@@ -79,16 +79,20 @@ def _spread(
         reasons.fail(np.isin(event, np.unique(source_event[source.bad])), message)
 
 
-def _take(record: R, ok: NDArray[np.bool_] | Reasons) -> R:
-    """The rows of ``record`` in ``ok`` (a mask, or the rows a validation passed)."""
-    if isinstance(ok, Reasons):
-        return record if not ok.rules else record.take(ok.ok)
-    return record if ok.all() else record.take(ok)
+def _take(record: R, ok: NDArray[np.bool_] | None) -> R:
+    """The rows of ``record`` in ``ok`` (None: all of them)."""
+    return record if ok is None or ok.all() else record.take(ok)
 
 
-def _kept(values: NDArray[T], reasons: Reasons) -> NDArray[T]:
-    """The rows of ``values`` that passed validation (``values`` itself when all did)."""
-    return values if not reasons.rules else values[reasons.ok]
+def _kept(values: NDArray[T], ok: NDArray[np.bool_] | None) -> NDArray[T]:
+    """The rows of ``values`` in ``ok`` (None: ``values`` itself)."""
+    return values if ok is None else values[ok]
+
+
+def _passed(reasons: Reasons) -> NDArray[np.bool_] | None:
+    """The rows that passed validation; None when all did (a rule is kept only if it
+    failed), so that most batches select nothing."""
+    return reasons.ok if reasons.rules else None
 
 
 def _checked(
@@ -137,23 +141,24 @@ def admit(
     times_by_kind = (s.time_s, d.time_s, n.time_s, p.time_s, ps.time_s)
     reasons = (s_reason, d_reason, n_reason, p_reason, ps_reason)
     rejected = _rejections(kinds, ids, reasons)
-    times = np.concatenate([_kept(t, r) for t, r in zip(times_by_kind, reasons, strict=True)])
+    ok = [_passed(r) for r in reasons]
+    times = np.concatenate([_kept(t, k) for t, k in zip(times_by_kind, ok, strict=True)])
     return Admitted(
-        shipments=_take(s, s_reason),
-        shipment_material=_kept(s_mat, s_reason),
-        shipment_id=stable_hash(_kept(s.event_id, s_reason)),
-        licences=_take(d, d_reason),
-        licence_material=_kept(d_mat, d_reason),
-        licence_id=stable_hash(_kept(d.event_id, d_reason)),
-        signals=_take(n, n_reason),
-        signal_material=_kept(n_mat, n_reason),
-        signal_id=mix(_kept(n_event, n_reason), _kept(n.part, n_reason)),
-        signal_event=_kept(n_event, n_reason),
-        profiles=_take(p, p_reason),
-        profile_material=_kept(p_mat, p_reason),
-        profile_id=_kept(p_id, p_reason),
-        shares=_take(ps, ps_reason),
-        share_material=_kept(ps_mat, ps_reason),
+        shipments=_take(s, ok[0]),
+        shipment_material=_kept(s_mat, ok[0]),
+        shipment_id=stable_hash(_kept(s.event_id, ok[0])),
+        licences=_take(d, ok[1]),
+        licence_material=_kept(d_mat, ok[1]),
+        licence_id=stable_hash(_kept(d.event_id, ok[1])),
+        signals=_take(n, ok[2]),
+        signal_material=_kept(n_mat, ok[2]),
+        signal_id=mix(_kept(n_event, ok[2]), _kept(n.part, ok[2])),
+        signal_event=_kept(n_event, ok[2]),
+        profiles=_take(p, ok[3]),
+        profile_material=_kept(p_mat, ok[3]),
+        profile_id=_kept(p_id, ok[3]),
+        shares=_take(ps, ok[4]),
+        share_material=_kept(ps_mat, ok[4]),
         rejected=rejected,
         latest_s=float(times.max()) if len(times) else math.nan,
     )
