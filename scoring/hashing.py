@@ -48,11 +48,10 @@ def _code_words(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
     the array's width, which may exceed its longest string (``np.char.add``, a fixed
     dtype), and each word costs passes over the batch. One copy, of the used columns only.
     """
-    array = np.ascontiguousarray(strings)
-    n, width = len(array), array.dtype.itemsize // 4
+    points = _code_points(strings)
+    n, width = points.shape
     if n == 0 or width == 0:
         return np.zeros((0, n), dtype=np.uint64)
-    points = array.view(np.uint32).reshape(n, width)
     used = width
     # Worth a check per column only when a word costs more than the check (max: faster
     # than any on a strided column).
@@ -61,7 +60,7 @@ def _code_words(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
     pairs, odd = divmod(used, 2)
     words = np.empty((pairs + odd, n), dtype=np.uint64)
     # Word j of string i starts at byte 4 * width * i + 8 * j (unaligned when width is odd).
-    words[:pairs] = np.ndarray((pairs, n), np.uint64, array, 0, (8, 4 * width))
+    words[:pairs] = np.ndarray((pairs, n), np.uint64, points, 0, (8, 4 * width))
     if odd:
         words[pairs] = points[:, used - 1]
     return words
