@@ -28,12 +28,7 @@ def distinct(values: NDArray[Int]) -> NDArray[Int]:
     [1, 3, 5]
     """
     ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    keep = np.empty(len(ordered), dtype=np.bool_)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[_starts(ordered)]
 
 
 def groups(values: NDArray[Int]) -> tuple[NDArray[Int], NDArray[np.intp], NDArray[np.intp]]:
@@ -48,13 +43,19 @@ def groups(values: NDArray[Int]) -> tuple[NDArray[Int], NDArray[np.intp], NDArra
     """
     order = np.argsort(values)
     ordered = values[order]
+    starts = _starts(ordered)
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], order[starts], inverse
+
+
+def _starts(ordered: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """Where each run of equal values of sorted ``ordered`` starts."""
     starts = np.empty(len(ordered), dtype=np.bool_)
     if len(ordered):
         starts[0] = True
         np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    inverse = np.empty(len(values), dtype=np.intp)
-    inverse[order] = np.cumsum(starts) - 1
-    return ordered[starts], order[starts], inverse
+    return starts
 
 
 def strictly_increasing(values: NDArray[np.integer]) -> bool:
