@@ -23,6 +23,7 @@ from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
 from scoring.ingest import admit, deduplicate
 from scoring.packing import BytesLike
 from scoring.params import ScoringParams
+from scoring.policy_totals import PolicyTotals
 from scoring.results import COMPONENTS, LEVELS, ApplyResult, Rejections, ScoreTable
 from scoring.snapshot import Capture, capture, read_snapshot
 from scoring.state import State, key_codes
@@ -94,6 +95,7 @@ class Engine:
         self._state = State()
         self._anchors = Anchors(half_lives(params))
         self._dedupe = DedupeSet(params.dedupe_capacity)
+        self._policy_totals = PolicyTotals()
         self._latest_s = math.nan
 
     def _material_ids(self, codes: NDArray[np.str_]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
@@ -116,6 +118,8 @@ class Engine:
             if factor != 1.0:
                 for table, column in FAMILIES[family]:
                     tables[table][column][:] *= factor
+                if family == "policy":
+                    self._policy_totals.invalidate()
 
     def apply(self, batch: EventBatch, *, now_s: float | None = None) -> ApplyResult:
         """Validate, dedupe and apply one micro-batch.
@@ -166,6 +170,7 @@ class Engine:
         wide = d.company == ""
         if wide.any() or len(fresh.signals):
             cells = apply_signals(state, fresh.signals, fresh.signal_material, anchors, p)
+            self._policy_totals.invalidate()
             destination, _ = country_codes(d.destination[wide])
             exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
         if exposed is None:
@@ -200,7 +205,13 @@ class Engine:
                 unique, _, inverse = groups(rows)
         as_of = self._latest_s if as_of_s is None else float(as_of_s)
         values = components(
-            self._state, self._ref, self.params, self._anchors, rows=unique, as_of_s=as_of
+            self._state,
+            self._ref,
+            self.params,
+            self._anchors,
+            self._policy_totals,
+            rows=unique,
+            as_of_s=as_of,
         )
         if inverse is not None:
             values, unique = values[inverse], unique[inverse]

@@ -13,8 +13,9 @@ from numpy.typing import NDArray
 from scoring.catalogue import Catalogue
 from scoring.decay import Anchors
 from scoring.hashing import N_COUNTRIES, country_codes
-from scoring.index import CodeIndex, HashIndex
+from scoring.index import HashIndex
 from scoring.params import ScoringParams
+from scoring.policy_totals import PolicyTotals
 from scoring.risk import criticality_prior, hhi_wgi, supply_risk
 from scoring.state import (
     ANY_COMPANY,
@@ -28,8 +29,6 @@ from scoring.state import (
 )
 
 __all__ = ["Reference", "components"]
-
-Index = CodeIndex | HashIndex
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -80,12 +79,12 @@ def _sum_by(group: Rows, values: Floats, n: int) -> Floats:
     return np.asarray(np.bincount(group, weights=values, minlength=n), dtype=np.float64)
 
 
-def _gather(index: Index, values: Floats, codes: NDArray[np.int64]) -> Floats:
+def _gather(index: HashIndex, values: Floats, codes: NDArray[np.int64]) -> Floats:
     return _gather_many(index, (values,), codes)[0]
 
 
 def _gather_many(
-    index: Index, columns: tuple[Floats, ...], codes: NDArray[np.int64]
+    index: HashIndex, columns: tuple[Floats, ...], codes: NDArray[np.int64]
 ) -> tuple[Floats, ...]:
     """Values of each column at the rows of ``codes`` (0 where a code is absent)."""
     if len(index) == 0:
@@ -108,6 +107,7 @@ def components(
     ref: Reference,
     params: ScoringParams,
     anchors: Anchors,
+    policy_totals: PolicyTotals,
     *,
     rows: Rows,
     as_of_s: float,
@@ -146,7 +146,7 @@ def components(
     k = _Keys(rows, material, destination, company, known, at, share, origin)
     flow = _flow(state, anchors, params, rows, as_of_s)
     licence = _licence(state, params, anchors, k, as_of_s)
-    policy = _policy(state, anchors, k, as_of_s)
+    policy = _policy(state, anchors, policy_totals, k, as_of_s)
 
     inventory = keys["inventory_days"][rows]
     cover = params.inventory_cover_days
@@ -250,29 +250,21 @@ def _licence(
     return np.where(unknown, worst, pressure)
 
 
-def _policy(state: State, anchors: Anchors, k: _Keys, as_of_s: float) -> Floats:
+def _policy(
+    state: State, anchors: Anchors, totals: PolicyTotals, k: _Keys, as_of_s: float
+) -> Floats:
     """Net decayed news severity over the cells each key matches, clipped to [0, 1]."""
     n = len(k.rows)
     cells, index = state.policy_cells, state.policy_cell_index
     if len(cells) == 0:
         return np.zeros(n, dtype=np.float64)
     net = cells["net"]
-    # Only look up the wildcard patterns that some cell has.
-    pattern = (
-        4 * (cells["material"] == ANY_MATERIAL)
-        + 2 * (cells["target"] == ANY_COUNTRY)
-        + (cells["company"] == ANY_COMPANY)
-    )
-    patterns = np.unique(pattern).tolist()
-    agg_codes = policy_cell_codes(
-        np.full(len(cells), ANY_COUNTRY), cells["material"], cells["target"], cells["company"]
-    )
-    agg_keys, inverse = np.unique(agg_codes, return_inverse=True)
-    agg = CodeIndex()
-    agg.load(agg_keys, np.arange(len(agg_keys), dtype=np.int32))
-    agg_net = _sum_by(inverse, net, len(agg_keys))
+    total_index, total_net = totals.sums(cells)
+    patterns = totals.patterns()  # only look up the wildcard patterns that some cell has
 
-    def matched(actor: NDArray[np.int64], at: Rows | slice, idx: Index, values: Floats) -> Floats:
+    def matched(
+        actor: NDArray[np.int64], at: Rows | slice, idx: HashIndex, values: Floats
+    ) -> Floats:
         total = np.zeros(len(actor), dtype=np.float64)
         for p in patterns:
             m = np.full(len(actor), ANY_MATERIAL) if p & 4 else k.material[at]
@@ -288,5 +280,5 @@ def _policy(state: State, anchors: Anchors, k: _Keys, as_of_s: float) -> Floats:
     unknown = ~k.known
     total = known_total
     if unknown.any():
-        total = np.where(unknown, matched(anyone, slice(None), agg, agg_net), known_total)
+        total = np.where(unknown, matched(anyone, slice(None), total_index, total_net), known_total)
     return np.clip(total * anchors.read_factor("policy", as_of_s), 0.0, 1.0)

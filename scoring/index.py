@@ -11,7 +11,7 @@ from numpy.typing import DTypeLike, NDArray
 from scoring.grouping import groups
 from scoring.hashing import avalanche
 
-__all__ = ["CodeIndex", "Columns", "HashIndex", "canonical_entries"]
+__all__ = ["Columns", "HashIndex", "canonical_entries"]
 
 
 class Columns:
@@ -75,56 +75,6 @@ class Columns:
         self.append(n)
         for name in self._data:
             self._data[name][:n] = arrays[prefix + name]
-
-
-class CodeIndex:
-    """Sorted ``int64`` codes mapped to rows; vectorised lookups with ``searchsorted``.
-
-    Examples
-    --------
-    >>> idx = CodeIndex()
-    >>> idx.insert(np.array([30, 10]), np.array([0, 1]))
-    >>> idx.find(np.array([10, 20, 30])).tolist()
-    [1, -1, 0]
-    """
-
-    __slots__ = ("codes", "rows")
-
-    def __init__(self) -> None:
-        self.codes = np.empty(0, dtype=np.int64)
-        self.rows = np.empty(0, dtype=np.int32)
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def find(self, codes: NDArray[np.int64]) -> NDArray[np.intp]:
-        """Row of each code, -1 where absent."""
-        if len(self.codes) == 0:
-            return np.full(len(codes), -1, dtype=np.intp)
-        pos = np.searchsorted(self.codes, codes)
-        pos_clipped = np.minimum(pos, len(self.codes) - 1)
-        hit = self.codes[pos_clipped] == codes
-        return np.where(hit, self.rows[pos_clipped], -1).astype(np.intp)
-
-    def insert(self, codes: NDArray[np.int64], rows: NDArray[np.integer]) -> None:
-        """Add codes (unique, absent) with their rows, keeping the index sorted."""
-        if len(codes) == 0:
-            return
-        order = np.argsort(codes, kind="stable")
-        codes = np.asarray(codes, dtype=np.int64)[order]
-        rows = np.asarray(rows)[order]
-        pos = np.searchsorted(self.codes, codes)
-        self.codes = np.insert(self.codes, pos, codes)
-        self.rows = np.insert(self.rows, pos, rows.astype(np.int32))
-
-    def nbytes(self) -> int:
-        """Bytes held by the index."""
-        return int(self.codes.nbytes + self.rows.nbytes)
-
-    def load(self, codes: NDArray[np.int64], rows: NDArray[np.int32]) -> None:
-        """Replace the contents (codes sorted and unique)."""
-        self.codes = np.asarray(codes, dtype=np.int64)
-        self.rows = np.asarray(rows, dtype=np.int32)
 
 
 _EMPTY = np.int64(np.iinfo(np.int64).min)
