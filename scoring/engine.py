@@ -16,11 +16,12 @@ from scoring.catalogue import Catalogue
 from scoring.columns import EventBatch
 from scoring.decay import Anchors
 from scoring.dedupe import DedupeSet
-from scoring.evaluate import Reference, components
+from scoring.evaluate import Reference, Views, components
 from scoring.fanout import exposed_keys
 from scoring.grouping import distinct, groups, strictly_increasing
 from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
 from scoring.ingest import admit, deduplicate
+from scoring.licence_pairs import LicencePairs
 from scoring.packing import BytesLike
 from scoring.params import ScoringParams
 from scoring.policy_totals import PolicyTotals
@@ -95,7 +96,7 @@ class Engine:
         self._state = State()
         self._anchors = Anchors(half_lives(params))
         self._dedupe = DedupeSet(params.dedupe_capacity)
-        self._policy_totals = PolicyTotals()
+        self._views = Views(PolicyTotals(), LicencePairs())
         self._latest_s = math.nan
 
     def _material_ids(self, codes: NDArray[np.str_]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
@@ -119,7 +120,7 @@ class Engine:
                 for table, column in FAMILIES[family]:
                     tables[table][column][:] *= factor
                 if family == "policy":
-                    self._policy_totals.invalidate()
+                    self._views.policy_totals.invalidate()
 
     def apply(self, batch: EventBatch, *, now_s: float | None = None) -> ApplyResult:
         """Validate, dedupe and apply one micro-batch.
@@ -170,7 +171,7 @@ class Engine:
         wide = d.company == ""
         if wide.any() or len(fresh.signals):
             cells = apply_signals(state, fresh.signals, fresh.signal_material, anchors, p)
-            self._policy_totals.invalidate()
+            self._views.policy_totals.invalidate()
             destination, _ = country_codes(d.destination[wide])
             exposed = exposed_keys(state, (destination, fresh.licence_material[wide]), cells)
         if exposed is None:
@@ -209,7 +210,7 @@ class Engine:
             self._ref,
             self.params,
             self._anchors,
-            self._policy_totals,
+            self._views,
             rows=unique,
             as_of_s=as_of,
         )

@@ -14,6 +14,7 @@ from scoring.catalogue import Catalogue
 from scoring.decay import Anchors
 from scoring.hashing import N_COUNTRIES, country_codes
 from scoring.index import HashIndex
+from scoring.licence_pairs import LicencePairs
 from scoring.params import ScoringParams
 from scoring.policy_totals import PolicyTotals
 from scoring.risk import criticality_prior, hhi_wgi, supply_risk
@@ -28,7 +29,7 @@ from scoring.state import (
     policy_cell_codes,
 )
 
-__all__ = ["Reference", "components"]
+__all__ = ["Reference", "Views", "components"]
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -74,6 +75,15 @@ class Reference:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Views:
+    """Views derived from the state and kept between evaluations (not saved: a restored
+    engine builds them again)."""
+
+    policy_totals: PolicyTotals
+    licence_pairs: LicencePairs
+
+
 def _sum_by(group: Rows, values: Floats, n: int) -> Floats:
     """Sum of ``values`` per group ``0 .. n-1``."""
     return np.asarray(np.bincount(group, weights=values, minlength=n), dtype=np.float64)
@@ -107,7 +117,7 @@ def components(
     ref: Reference,
     params: ScoringParams,
     anchors: Anchors,
-    policy_totals: PolicyTotals,
+    views: Views,
     *,
     rows: Rows,
     as_of_s: float,
@@ -145,8 +155,8 @@ def components(
 
     k = _Keys(rows, material, destination, company, known, at, share, origin)
     flow = _flow(state, anchors, params, rows, as_of_s)
-    licence = _licence(state, params, anchors, k, as_of_s)
-    policy = _policy(state, anchors, policy_totals, k, as_of_s)
+    licence = _licence(state, params, anchors, k, as_of_s, pairs=views.licence_pairs)
+    policy = _policy(state, anchors, views.policy_totals, k, as_of_s)
 
     inventory = keys["inventory_days"][rows]
     cover = params.inventory_cover_days
@@ -198,7 +208,13 @@ class _Keys:
 
 
 def _licence(
-    state: State, params: ScoringParams, anchors: Anchors, k: _Keys, as_of_s: float
+    state: State,
+    params: ScoringParams,
+    anchors: Anchors,
+    k: _Keys,
+    as_of_s: float,
+    *,
+    pairs: LicencePairs,
 ) -> Floats:
     """Share-weighted excess denial rate over the key's lanes (worst lane if unknown)."""
     n = len(k.rows)
@@ -225,19 +241,12 @@ def _licence(
         return pressure
     # Unknown sourcing: the worst exporter on the key's (destination, material).
     worst = np.zeros(n, dtype=np.float64)
-    if len(cells):
-        cell_excess = _excess_denial_rate(
-            wc * cells["denials"] * f, wc * cells["decisions"] * f, params
-        )
-        pair = licence_cell_codes(
-            np.zeros(len(cells), np.int64), cells["destination"], cells["material"]
-        )
-        order = np.argsort(pair, kind="stable")
-        pairs, start = np.unique(pair[order], return_index=True)
-        pair_worst = np.maximum.reduceat(cell_excess[order], start)
-        want = licence_cell_codes(np.zeros(n, np.int64), k.destination, k.material)
-        pos = np.minimum(np.searchsorted(pairs, want), len(pairs) - 1)
-        worst = np.where(pairs[pos] == want, pair_worst[pos], 0.0)
+    asked = np.flatnonzero(unknown)
+    cell, on = pairs.cells_of(cells, k.destination[asked], k.material[asked])
+    if len(cell):
+        denials, decisions = cells["denials"][cell], cells["decisions"][cell]
+        excess = _excess_denial_rate(wc * denials * f, wc * decisions * f, params)
+        np.maximum.at(worst, asked[on], excess)
     lane, at = state.company_licence_chains.children_of(k.rows, firms["key"], len(state.keys))
     exporter = firms["exporter"][lane].astype(np.int64)
     cell = licence_cell_codes(exporter, k.destination[at], k.material[at])

@@ -1,4 +1,4 @@
-"""The policy totals kept by the engine equal totals rebuilt from the cells, bit for bit."""
+"""Views of the state kept between evaluations answer as if rebuilt from the tables."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from scoring import Engine, ScoringParams
 from scoring.index import Columns
+from scoring.licence_pairs import LicencePairs
 from scoring.policy_totals import PolicyTotals, pattern_of
 from scoring.state import ANY_COMPANY, ANY_COUNTRY, ANY_MATERIAL, policy_cell_codes
 from tests.unit.scoring.events import DAY, T0, Event, news, profile, shipment, to_batch
@@ -146,3 +147,30 @@ def test_totals_follow_the_cells_when_their_anchor_moves() -> None:
     fresh = run([[*events, later]])
     expected = _policy_of(fresh, "Cyd", "Dy", as_of)
     assert _policy_of(engine, "Cyd", "Dy", as_of) == pytest.approx(expected, rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), max_size=6), max_size=4),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), max_size=6),
+)
+def test_licence_pairs_list_the_cells_of_each_pair_asked_for(
+    rounds: list[list[tuple[int, int]]], asked: list[tuple[int, int]]
+) -> None:
+    cells = Columns({"destination": (np.int16, -1), "material": (np.int16, -1)})
+    pairs = LicencePairs()
+    destination = np.array([d for d, _ in asked], dtype=np.int64)
+    material = np.array([m for _, m in asked], dtype=np.int64)
+    for new in rounds:  # cells added between reads
+        rows = cells.append(len(new))
+        cells["destination"][rows] = [d for d, _ in new]
+        cells["material"][rows] = [m for _, m in new]
+        cell, at = pairs.cells_of(cells, destination, material)
+        got = sorted(zip(at.tolist(), cell.tolist(), strict=True))
+        expected = [
+            (i, c)
+            for i, (d, m) in enumerate(asked)
+            for c in range(len(cells))
+            if (cells["destination"][c], cells["material"][c]) == (d, m)
+        ]
+        assert got == expected
