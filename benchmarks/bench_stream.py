@@ -15,6 +15,8 @@ baseline measured in the same run:
     at the same load: produce → receipt by a bare aiokafka consumer in another process.
     The split shows where it goes: input → the worker appends the score record (the
     record's timestamp), and appended → received (the output producer and the broker).
+    Also the same handler fed by a bare consumer on its event loop's thread (``in_loop.py``,
+    in a process of its own), which shows what Faust's fetch path adds to the latency.
 (c) recovery: time from starting a worker to ``/readyz`` with K keys of state on the
     state topic, against the same with no state. Target ≤ 10 s for 1M keys.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -43,7 +46,7 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from in_loop import handler_in_loop
+from in_loop import handler_in_loop, serve_in_loop
 from stream_load import (
     broker,
     create_topic,
@@ -152,46 +155,76 @@ def round_trip(bootstrap: str, rate: float, seconds: float) -> NDArray[np.float6
     return np.array([now_ms - timestamp for _, timestamp, now_ms in rows], dtype=np.float64)
 
 
-def latency(bootstrap: str, rate: float, seconds: float, tmp: Path) -> None:
-    env = service_env(bootstrap, tmp / "lat", partitions=4)
-    # The default snapshot interval: saving state and rescoring for decay happen during
-    # the measurement, as they do in service.
-    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = str(load_settings({}).worker.snapshot_interval_s)
+Latencies = tuple[NDArray[np.float64], NDArray[np.float64]]  # end to end, input -> appended
+
+
+def _scored(bootstrap: str, env: dict[str, str], rate: float, seconds: float) -> Latencies:
+    """Warm up, then offer ``rate`` events/s for ``seconds`` to a running handler of
+    ``env``'s topics; each key's latency to its first score record's receipt."""
     settings = load_settings(env)
-    asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
     topic = settings.topics.shipments
+    # Warm-up at the same load (not measured): the broker's JIT and the first fetches
+    # of a fresh process would otherwise dominate the tail of a short run.
     asyncio.run(offered_load(bootstrap, topic, rate, _WARM_UP_S, prefix="warm-up"))
-    base = round_trip(bootstrap, rate, seconds)
-    worker = WorkerProcess(env, tmp / "lat-worker.log")
-    try:
-        worker.wait_ready()
-        # Warm-up at the same load (not measured): the broker's JIT and the first fetches
-        # of a fresh process would otherwise dominate the tail of a short run.
-        asyncio.run(offered_load(bootstrap, topic, rate, _WARM_UP_S, prefix="warm-up"))
-        with receiving(bootstrap, settings.topics.scores) as received:
-            sent = asyncio.run(offered_load(bootstrap, topic, rate, seconds))
-            scores = received()
-        inputs = asyncio.run(record_times(bootstrap, topic, sent, 60))
-    finally:
-        worker.stop()
+    with receiving(bootstrap, settings.topics.scores) as received:
+        sent = asyncio.run(offered_load(bootstrap, topic, rate, seconds))
+        scores = received()
+    inputs = asyncio.run(record_times(bootstrap, topic, sent, 60))
     first: dict[bytes, tuple[int, float]] = {}  # company -> its first score record's
     for key, appended_ms, now_ms in scores:  # timestamp (appended by the worker), receipt
         first.setdefault(key.split(b"|")[0], (appended_ms, now_ms))
     keys = [k for k in inputs if k in first]
     ms = np.array([first[k][1] - inputs[k] for k in keys], dtype=np.float64)
-    # Where it goes: input -> the worker appends the score record, then -> its receipt.
     worker_ms = np.array([first[k][0] - inputs[k] for k in keys], dtype=np.float64)
-    hop_ms = ms - worker_ms
+    print(f"    {sent:,} events sent, {len(ms):,} scored")
+    return ms, worker_ms
+
+
+def _deployment(bootstrap: str, tmp: Path) -> dict[str, str]:
+    env = service_env(bootstrap, tmp, partitions=4)
+    # The default snapshot interval: saving state and rescoring for decay happen during
+    # the measurement, as they do in service.
+    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = str(load_settings({}).worker.snapshot_interval_s)
+    settings = load_settings(env)
+    asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
+    return env
+
+
+def latency(bootstrap: str, rate: float, seconds: float, tmp: Path) -> None:
     print(f"(b) latency at {rate:,.0f} events/s offered for {seconds:.0f} s after a "
-          f"{_WARM_UP_S:.0f} s warm-up ({sent:,} events, {len(ms):,} scored)")  # fmt: skip
+          f"{_WARM_UP_S:.0f} s warm-up")  # fmt: skip
+    env = _deployment(bootstrap, tmp / "lat")
+    base = round_trip(bootstrap, rate, seconds)
+    worker = WorkerProcess(env, tmp / "lat-worker.log")
+    try:
+        worker.wait_ready()
+        ms, worker_ms = _scored(bootstrap, env, rate, seconds)
+    finally:
+        worker.stop()
+    # The same handler fed by a bare consumer on its event loop's thread, no Faust.
+    env = _deployment(bootstrap, tmp / "lat-in-loop")
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue()
+    child = context.Process(
+        target=serve_in_loop, args=(bootstrap, env, 2 * _WARM_UP_S + seconds + 30, ready)
+    )
+    child.start()
+    try:
+        ready.get(timeout=60)
+        in_loop_ms, _ = _scored(bootstrap, env, rate, seconds)
+    finally:
+        child.terminate()
+        child.join(timeout=10)
+    # Where it goes: input -> the worker appends the score record, then -> its receipt.
     for label, values in (
         ("produce -> bare consumer", base),
         ("produce -> score published", ms),
         ("  of it input -> appended", worker_ms),
-        ("  of it appended -> received", hop_ms),
+        ("  of it appended -> received", ms - worker_ms),
+        ("handler fed in-loop, no Faust", in_loop_ms),
     ):
         print(
-            f"    {label:28s} p50 {np.percentile(values, 50):7.1f} ms   "
+            f"    {label:30s} p50 {np.percentile(values, 50):7.1f} ms   "
             f"p99 {np.percentile(values, 99):7.1f} ms   max {values.max():7.1f} ms"
         )
     ratio = np.percentile(ms, 99) / np.percentile(base, 99)

@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 
 # Keys rescored for decay after one fetch at most (a few ms of the event loop).
 _REFRESH_SLICE_KEYS = 4_096
+# Event-loop turns from queueing a partition's outputs to their produce request being
+# written (the outbox's sender, the client's sender, its request task): measured 4 with
+# aiokafka 0.14. With one turn the request went out only after the next partition was
+# scored.
+_SEND_TURNS = 4
 
 
 class Runtime:
@@ -208,7 +213,8 @@ class Runtime:
                 state.count_changes(len(tp_records), self._clock())
                 self._record(report)
                 await self._outbox.send(sent)
-                await asyncio.sleep(0)  # the producer sends them while the next is scored
+                for _ in range(_SEND_TURNS):  # the producer sends them while the next is scored
+                    await asyncio.sleep(0)
         self._metrics.batch_processing.observe(time.perf_counter() - started)
 
     async def run_broadcast(self, stopping: Callable[[], bool]) -> None:
