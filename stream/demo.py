@@ -79,7 +79,8 @@ def _local_broker(settings: Settings, out: TextIO) -> Iterator[str]:
     already = broker.status().running
     print(f"starting a local Apache Kafka {local.version} on 127.0.0.1:{local.port} "
           "(first run: fetching the jars with Maven)..." if not already else
-          f"using the local broker already running at {broker.bootstrap}", file=out)  # fmt: skip
+          f"using the local broker already running at {broker.bootstrap}", file=out,
+          flush=True)  # fmt: skip
     status = broker.start()
     try:
         yield status.bootstrap
@@ -135,11 +136,11 @@ def run_demo(settings: Settings, events: Path, rate: float | None, top: int, out
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with _local_broker(settings, out) as bootstrap:
         created, _ = asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
-        print(f"topics ready ({len(created)} created)", file=out)
+        print(f"topics ready ({len(created)} created)", file=out, flush=True)
         with _worker(bootstrap, port, log_file) as process:
             _wait_ready(process, port, log_file)
             print(f"worker ready: http://127.0.0.1:{port}/scores?top={top} (log: {log_file})",
-                  file=out)  # fmt: skip
+                  file=out, flush=True)  # fmt: skip
             with events.open("rb") as handle:
                 total = sum(1 for line in handle if line.strip())
             bar = ProgressBar(total, out, label="replay")
@@ -150,6 +151,7 @@ def run_demo(settings: Settings, events: Path, rate: float | None, top: int, out
                 if time.monotonic() - last_table[0] >= 3.0 and (rows := _top(port, top)):
                     last_table[0] = time.monotonic()
                     out.write("\n" + render_table(rows) + "\n")
+                    out.flush()
 
             report = asyncio.run(
                 replay_file(events, bootstrap, settings.kafka, settings.topics, rate=rate,

@@ -25,6 +25,7 @@ class ProgressBar:
             if tenth != self._last_tenth:
                 self._last_tenth = tenth
                 self._stream.write(f"{self._label} {fraction:4.0%} {done}/{self._total} {extra}\n")
+                self._stream.flush()  # a pipe is block-buffered: a reader would see nothing
             return
         filled = int(fraction * self._width)
         bar = "#" * filled + "." * (self._width - filled)
