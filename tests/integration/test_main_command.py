@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from config.settings import cache_dir
@@ -38,14 +40,16 @@ def test_run_starts_everything_replays_the_scenario_and_stops_what_it_started() 
 def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
     port = _free_port_pair()
     env = _without_cluster(port)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stream.cli", "run", "--rate", "100"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    with _interruptible():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stream.cli", "run", "--rate", "100"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
     assert process.stdout is not None
-    for line in process.stdout:  # wait until it is replaying
-        if line.startswith("worker ready"):
-            break
+    # Wait until it is replaying. Its output is a pipe here: a line held in a buffer would
+    # only arrive at the end, after a whole replay.
+    ready = next((line for line in process.stdout if line.startswith("worker ready")), None)
+    assert ready is not None, "the run ended without saying its worker was ready"
     time.sleep(2)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
@@ -57,6 +61,19 @@ def test_ctrl_c_stops_the_worker_and_the_broker_it_started() -> None:
                                  _has_env(p, f"SUPPLYRISK_KAFKA_PORT={port}"))
     ]  # fmt: skip
     assert leftovers == []
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C's default action for the processes started inside, as in a terminal. Tests
+    started in the background by a shell without job control inherit SIGINT ignored, and
+    a child inherits an ignored signal (it then ran to its end and exited 0); a handled
+    one is reset to the default at exec."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _without_cluster(port: int) -> dict[str, str]:
