@@ -20,7 +20,7 @@ from scoring.evaluate import Reference, Views, components
 from scoring.fanout import exposed_keys
 from scoring.grouping import distinct, groups, strictly_increasing
 from scoring.hashing import N_COUNTRIES, country_codes, stable_hash
-from scoring.ingest import admit, deduplicate
+from scoring.ingest import Holds, admit, deduplicate, held_signals
 from scoring.licence_pairs import LicencePairs
 from scoring.packing import BytesLike
 from scoring.params import ScoringParams
@@ -122,7 +122,9 @@ class Engine:
                 if family == "policy":
                     self._views.policy_totals.invalidate()
 
-    def apply(self, batch: EventBatch, *, now_s: float | None = None) -> ApplyResult:
+    def apply(
+        self, batch: EventBatch, *, now_s: float | None = None, holds: Holds | None = None
+    ) -> ApplyResult:
         """Validate, dedupe and apply one micro-batch.
 
         Rows failing validation are returned in ``rejected`` and not applied; the good
@@ -130,9 +132,11 @@ class Engine:
         are skipped and counted in ``duplicates``. ``now_s`` (wall clock, seconds) enables
         the ``max_future_s`` check on event times. ``changed`` lists the keys touched by
         the batch plus those matching its country-wide licence decisions and news.
+        ``holds(companies)``, when given, says which companies this engine holds the keys
+        of; news rows naming another company are checked and counted but not applied.
         """
         admitted = admit(batch, self._material_ids, self.params, now_s)
-        fresh = deduplicate(admitted, self._dedupe)
+        fresh = held_signals(deduplicate(admitted, self._dedupe), holds)
         if not math.isnan(fresh.latest_s):
             self._advance(fresh.latest_s)
         state, p, anchors = self._state, self.params, self._anchors

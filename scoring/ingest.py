@@ -37,13 +37,14 @@ from scoring.validate import (
     check_signals,
 )
 
-__all__ = ["Admitted", "admit", "deduplicate"]
+__all__ = ["Admitted", "Holds", "admit", "deduplicate", "held_signals"]
 
 Rows = NDArray[np.intp]
 Hashes = NDArray[np.uint64]
 R = TypeVar("R", Shipments, LicenceDecisions, PolicySignals, Profiles, ProfileShares)
 T = TypeVar("T", bound=np.generic)
 MaterialIds = Callable[[NDArray[np.str_]], tuple[Rows, NDArray[np.bool_]]]
+Holds = Callable[[NDArray[np.str_]], NDArray[np.bool_]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,4 +229,32 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
         profile_id=a.profile_id[f_p],
         applied=other_new + news_new,
         duplicates=other - other_new + news_old,
+    )
+
+
+def held_signals(a: Admitted, holds: Holds | None) -> Admitted:
+    """``a`` without its news rows naming a company that ``holds(companies)`` says this
+    engine does not hold (``None``: every row is kept).
+
+    Validation, whole-event rejection, deduplication and the counts were decided on every
+    row before: a row left out here could only match keys of its company, and an engine
+    that does not hold the company has none (a partition's engine holds the companies
+    homed on its partition), so it would only add cells that nothing reads.
+    """
+    signals = a.signals
+    if holds is None or len(signals) == 0:
+        return a
+    named = signals.company != ""
+    if not named.any():
+        return a
+    keep = ~named
+    keep[named] = holds(signals.company[named])
+    if keep.all():
+        return a
+    return replace(
+        a,
+        signals=signals.take(keep),
+        signal_material=a.signal_material[keep],
+        signal_id=a.signal_id[keep],
+        signal_event=a.signal_event[keep],
     )

@@ -170,7 +170,9 @@ class Scorer:
         report = BatchReport(topic, events=len(records))
         report.oldest_produce_s = min(r.timestamp for r in records) / 1000.0
         result = state.engine.apply(
-            prepared.batch if owner else prepared.shared, now_s=self._clock()
+            prepared.batch if owner else prepared.shared,
+            now_s=self._clock(),
+            holds=self._holds(state.partition),
         )
         outgoing: list[Outgoing] = []
         if owner:
@@ -199,6 +201,21 @@ class Scorer:
         self.advance(report.latest_event_s)
         outgoing += self.publish(state, result.changed, report)
         return outgoing, report
+
+    def _holds(self, partition: int) -> Callable[[NDArray[np.str_]], NDArray[np.bool_]] | None:
+        """Which companies the state of ``partition`` holds the keys of: those homed on it
+        (their evidence is keyed there, :mod:`stream.homes`), so that news naming other
+        companies adds no cells to it. None until the shipments topic's partition count
+        is known (every row is then applied)."""
+        partitions = self.partition_counts.get(self._topics.shipments)
+        if not partitions:
+            return None
+        homes = self._homes
+
+        def holds(companies: NDArray[np.str_]) -> NDArray[np.bool_]:
+            return np.asarray(homes.of(companies.tolist(), partitions) == partition)
+
+        return holds
 
     def publish(
         self, state: PartitionState, rows: NDArray[np.intp], report: BatchReport

@@ -135,3 +135,18 @@ def test_without_partition_counts_nothing_is_checked(topic: str) -> None:
     kind = "shipment" if topic == TOPICS.shipments else "profile"
     prepared = scorer.prepare(_records(topic, 0, [event(kind, company=AWAY)]))
     assert prepared.forwards == []
+
+
+def test_each_state_keeps_the_news_rows_of_its_own_companies_only() -> None:
+    scorer = _scorer(TOPICS.shipments)
+    item = event("news", companies=COMPANIES[:8], materials=["Dy"], category="export_control")
+    prepared = scorer.prepare(_records(TOPICS.news, 0, [item]))
+    for partition in range(PARTITIONS):
+        state = empty_state(partition)
+        _, report = scorer.apply(state, prepared, owner=partition == 0)
+        names = state.engine._state.company_names  # named by the news rows it applied
+        assert set(names.take(np.arange(len(names))).tolist()) == {
+            c for c in COMPANIES[:8] if HOME[c] == partition
+        }
+        if partition == 0:
+            assert report.applied == 1  # counted by the record's own state, all rows
