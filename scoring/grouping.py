@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["distinct", "groups", "strictly_increasing"]
+__all__ = ["distinct", "groups", "runs", "spans", "strictly_increasing"]
 
 Int = TypeVar("Int", bound=np.integer)
 
@@ -47,6 +47,37 @@ def groups(values: NDArray[Int]) -> tuple[NDArray[Int], NDArray[np.intp], NDArra
     inverse = np.empty(len(values), dtype=np.intp)
     inverse[order] = np.cumsum(starts) - 1
     return ordered[starts], order[starts], inverse
+
+
+def runs(values: NDArray[Int]) -> tuple[NDArray[np.intp], NDArray[Int], NDArray[np.intp]]:
+    """The order that sorts ``values``, their sorted distinct values, and the bounds of
+    each one's run in that order: distinct value ``i`` is at ``order[bounds[i]:bounds[i + 1]]``.
+
+    Examples
+    --------
+    >>> order, u, bounds = runs(np.array([7, 2, 7, 9]))
+    >>> u.tolist(), bounds.tolist(), sorted(order[bounds[1] : bounds[2]].tolist())
+    ([2, 7, 9], [0, 1, 3, 4], [0, 2])
+    """
+    order = np.argsort(values)
+    ordered = values[order]
+    starts = np.flatnonzero(_starts(ordered))
+    return order, ordered[starts], np.append(starts, len(values)).astype(np.intp)
+
+
+def spans(first: NDArray[np.integer], count: NDArray[np.integer]) -> NDArray[np.intp]:
+    """``first[i], first[i] + 1, ..., first[i] + count[i] - 1`` for every ``i``, in order
+    (the positions of ragged ranges; ``np.repeat(np.arange(len(count)), count)`` says
+    which range each comes from).
+
+    Examples
+    --------
+    >>> spans(np.array([5, 0, 2]), np.array([2, 0, 3])).tolist()
+    [5, 6, 2, 3, 4]
+    """
+    ends = np.cumsum(count)
+    offset = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - count, count)
+    return np.asarray(np.repeat(first, count) + offset, dtype=np.intp)
 
 
 def _starts(ordered: NDArray[np.integer]) -> NDArray[np.bool_]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from scoring.grouping import runs, spans
 from scoring.index import Columns
 from scoring.state import licence_cell_codes
 
@@ -33,12 +34,12 @@ class LicencePairs:
     ([0, 2], [0, 0])
     """
 
-    __slots__ = ("_order", "_pairs", "_size", "_starts")
+    __slots__ = ("_bounds", "_order", "_pairs", "_size")
 
     def __init__(self) -> None:
         self._size = -1  # cells grouped so far (-1: none yet)
         self._pairs = np.empty(0, dtype=np.int64)  # distinct pair codes, ascending
-        self._starts = np.zeros(1, dtype=np.intp)  # pair i: _order[_starts[i]:_starts[i+1]]
+        self._bounds = np.zeros(1, dtype=np.intp)  # pair i: _order[_bounds[i]:_bounds[i+1]]
         self._order = np.empty(0, dtype=np.intp)  # cell rows by pair
 
     def cells_of(
@@ -52,11 +53,9 @@ class LicencePairs:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
         pos = np.minimum(np.searchsorted(self._pairs, want), len(self._pairs) - 1)
         hit = self._pairs[pos] == want
-        first = np.where(hit, self._starts[pos], 0)
-        count = np.where(hit, self._starts[pos + 1] - self._starts[pos], 0)
-        at = np.repeat(np.arange(len(want)), count)
-        offset = np.arange(len(at)) - np.repeat(np.cumsum(count) - count, count)
-        return self._order[np.repeat(first, count) + offset], at
+        first = np.where(hit, self._bounds[pos], 0)
+        count = np.where(hit, self._bounds[pos + 1] - self._bounds[pos], 0)
+        return self._order[spans(first, count)], np.repeat(np.arange(len(want)), count)
 
     def _group(self, cells: Columns) -> None:
         if self._size == len(cells):
@@ -65,11 +64,7 @@ class LicencePairs:
         if self._size == 0:
             return
         pair = _pair_codes(cells["destination"], cells["material"])
-        self._order = np.argsort(pair)
-        ordered = pair[self._order]
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        self._pairs = ordered[starts]
-        self._starts = np.append(starts, len(ordered)).astype(np.intp)
+        self._order, self._pairs, self._bounds = runs(pair)
 
 
 def _pair_codes(

@@ -21,6 +21,7 @@ from scoring.columns import (
     ShipmentStatus,
 )
 from scoring.decay import Anchors
+from scoring.grouping import spans
 from scoring.hashing import country_codes, mix, stable_hash
 from scoring.params import ScoringParams
 from scoring.state import ANY_COMPANY, ANY_COUNTRY, ANY_MATERIAL, State
@@ -241,8 +242,7 @@ def apply_signals(
     lo = np.searchsorted(sorted_groups, group[firms], side="left")
     count = np.searchsorted(sorted_groups, group[firms], side="right") - lo
     firm_rows = np.repeat(firms, count)
-    offsets = np.arange(len(firm_rows)) - np.repeat(np.cumsum(count) - count, count)
-    target_rows = by_group[np.repeat(lo, count) + offsets]
+    target_rows = by_group[spans(lo, count)]
 
     cell_actor = np.concatenate([actor, actor[firm_rows]])
     cell_material = np.concatenate([mat, mat[firm_rows]])

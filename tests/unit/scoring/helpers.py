@@ -28,3 +28,10 @@ def components_by_key(engine: Engine, as_of_s: float) -> dict[tuple[str, str], n
         (str(c), str(m)): table.components[i]
         for i, (c, m) in enumerate(zip(table.company, table.material, strict=True))
     }
+
+
+def assert_same(a: dict[tuple[str, str], np.ndarray], b: dict[tuple[str, str], np.ndarray]) -> None:
+    """The same keys, with components equal within 1e-9 (relative) of each other."""
+    assert set(a) == set(b)
+    for key, values in a.items():
+        np.testing.assert_allclose(values, b[key], rtol=1e-9, atol=1e-12, err_msg=str(key))

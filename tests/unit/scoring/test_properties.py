@@ -8,16 +8,10 @@ from hypothesis import strategies as st
 
 from scoring import ScoringParams
 from tests.unit.scoring.events import DAY, Event, to_batch
-from tests.unit.scoring.helpers import components_by_key, latest, run
+from tests.unit.scoring.helpers import assert_same, components_by_key, latest, run
 from tests.unit.scoring.strategies import chunked, denials, streams, tightening_news
 
 SETTINGS = settings(max_examples=60, deadline=None)
-
-
-def assert_same(a: dict[tuple[str, str], np.ndarray], b: dict[tuple[str, str], np.ndarray]) -> None:
-    assert set(a) == set(b)
-    for key, values in a.items():
-        np.testing.assert_allclose(values, b[key], rtol=1e-9, atol=1e-12, err_msg=str(key))
 
 
 @SETTINGS

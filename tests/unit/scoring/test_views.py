@@ -15,7 +15,7 @@ from scoring.licence_pairs import LicencePairs
 from scoring.policy_totals import PolicyTotals, pattern_of
 from scoring.state import ANY_COMPANY, ANY_COUNTRY, ANY_MATERIAL, policy_cell_codes
 from tests.unit.scoring.events import DAY, T0, Event, news, profile, shipment, to_batch
-from tests.unit.scoring.helpers import components_by_key, latest, run
+from tests.unit.scoring.helpers import assert_same, components_by_key, latest, run
 from tests.unit.scoring.strategies import chunked, streams
 
 POLICY = 3  # column of the policy component
@@ -114,10 +114,7 @@ def test_scores_read_between_batches_do_not_go_stale(
     for batch in batches:
         assert len(engine.apply(to_batch(batch)).rejected) == 0
         engine.scores(as_of_s=as_of)
-    expected, got = components_by_key(run([events]), as_of), components_by_key(engine, as_of)
-    assert set(expected) == set(got)
-    for key, values in expected.items():
-        np.testing.assert_allclose(got[key], values, rtol=1e-9, atol=1e-12, err_msg=str(key))
+    assert_same(components_by_key(run([events]), as_of), components_by_key(engine, as_of))
 
 
 def _policy_of(engine: Engine, company: str, material: str, as_of_s: float) -> float:
