@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -22,7 +22,8 @@ from stream.events import EventDecoder
 from stream.metrics import Metrics
 from stream.risk_metrics import RiskCollector
 from stream.worker.broadcast import BroadcastReader
-from stream.worker.faust_batch import BatchApp
+from stream.worker.faust_batch import BatchApp, BatchConsumer
+from stream.worker.inputs import InputReader
 from stream.worker.output import OutputProducer
 from stream.worker.queries import one_score, top_scores
 from stream.worker.risk_view import risk_view
@@ -98,6 +99,12 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         broadcast=BroadcastReader(
             (topics.licence_decisions, topics.news), bootstrap, client_options
         ),
+        inputs=InputReader(
+            bootstrap,
+            client_options,
+            max_records=worker.batch_max_events,
+            top_up_s=worker.fetch_top_up_s,
+        ),
         output=OutputProducer(bootstrap, client_options),
     )
     app.batch_sink = runtime
@@ -115,7 +122,7 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
     )
 
     # The agent subscribes the partitioned topics so that Faust's group assigns them;
-    # their records never reach it: the batch path hands them to the runtime instead.
+    # their records never reach it: the runtime reads them itself (stream.worker.inputs).
     @app.agent(inputs, name="supplyrisk.partitioned-inputs")
     async def partitioned_inputs(stream: Any) -> None:
         async for _ in stream:  # pragma: no cover - records take the batch path
@@ -130,9 +137,13 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
     async def broadcast() -> None:
         await runtime.run_broadcast(lambda: bool(app.should_stop))
 
+    async def read_inputs() -> None:  # offsets are committed through the group's consumer
+        await runtime.run_inputs(lambda: bool(app.should_stop), cast(BatchConsumer, app.consumer))
+
     app.on_partitions_assigned.connect(assigned)
     app.on_partitions_revoked.connect(revoked)
     app.task(broadcast)
+    app.task(read_inputs)
 
     async def shutdown(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
         await runtime.stop()

@@ -3,9 +3,10 @@
 - **Assignment.** For each input partition the group assigns to this worker, the
   partition's latest snapshot is read from the state topic (or an empty state is made)
   and caught up with the broadcast topics before the worker reports ready.
-- **Batches.** Records of the partitioned topics arrive in fetch-sized batches
-  (:mod:`stream.worker.faust_batch`); records of the broadcast topics come from this
-  worker's own reader (:mod:`stream.worker.broadcast`) and are applied to every partition
+- **Batches.** Records of the partitioned topics are fetched on the event loop by this
+  worker's input reader (:mod:`stream.worker.inputs`), assigned what the group assigned
+  and positioned at each state's offsets; records of the broadcast topics come from its
+  broadcast reader (:mod:`stream.worker.broadcast`) and are applied to every partition
   state. Their outputs are queued in the outbox (:mod:`stream.worker.outbox`), which
   sends them in the background; they are acknowledged (``acks=all``) before any
   snapshot that reflects them is written.
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from aiokafka.errors import ConsumerStoppedError
 from faust.types import TP
 
 from config.settings import Settings
@@ -37,13 +39,13 @@ from scoring import Catalogue, ScoringParams
 from stream.deadletter import Outgoing
 from stream.metrics import Metrics
 from stream.worker.broadcast import BroadcastReader, position_key
-from stream.worker.faust_batch import BatchConsumer
+from stream.worker.inputs import InputReader, positions_of
 from stream.worker.outbox import Outbox
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.refresh import DecayRefresh
 from stream.worker.report import BatchReport, count_batch, count_outputs
-from stream.worker.saving import Saving
+from stream.worker.saving import Committer, Saving
 from stream.worker.scorer import Record, Scorer
 from stream.worker.state_store import StateStore
 
@@ -73,6 +75,7 @@ class Runtime:
         metrics: Metrics,
         store: StateStore,
         broadcast: BroadcastReader,
+        inputs: InputReader,
         output: OutputProducer,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -83,14 +86,15 @@ class Runtime:
         self._metrics = metrics
         self._store = store
         self._broadcast = broadcast
+        self._inputs = inputs
         self._outbox = Outbox(output)
         self._clock = clock
         topics = settings.topics
-        self.topics = frozenset((topics.shipments, topics.profiles))
-        self.fetch_top_up_s = settings.worker.fetch_top_up_s
+        self._partitioned = (topics.shipments, topics.profiles)
+        self.topics = frozenset(self._partitioned)
         self.states: dict[int, PartitionState] = {}
         self._applied: dict[str, int] = {}  # broadcast positions applied to every state
-        self._broadcast_started = False
+        self._broadcast_started = self._inputs_started = False
         self._lock = asyncio.Lock()
         interval_s = settings.worker.snapshot_interval_s
         self._refresh = DecayRefresh(interval_s, _REFRESH_SLICE_KEYS)
@@ -104,6 +108,7 @@ class Runtime:
     async def stop(self) -> None:
         """Release the reader and the producer (after the consumer stopped)."""
         await self.saving.finish("on shutdown")
+        await self._inputs.stop()
         await self._broadcast.stop()
         try:
             await self._outbox.close()
@@ -128,6 +133,10 @@ class Runtime:
                 self._broadcast_started = True
             for state in restored:
                 await self._take_over(state)
+            if not self._inputs_started:
+                await self._inputs.start()
+                self._inputs_started = True
+            await self._read_inputs()
         self._metrics.partitions_assigned.set(len(self.states))
         self._metrics.ready.set(1)
         self.ready = True
@@ -142,12 +151,6 @@ class Runtime:
         producer = self._outbox.producer
         await producer.prepare((*topics.outputs, *scoped))
         self._scorer.partition_counts.update(producer.partition_counts(scoped))
-
-    async def _adopt(self, partition: int) -> PartitionState:
-        """A partition fetched before its assignment callback ran: restore it now (the
-        caller holds the lock)."""
-        await self._take_over(await self._restore(partition))
-        return self.states[partition]
 
     async def _take_over(self, state: PartitionState) -> None:
         """Start holding a restored state: stream time, broadcast catch-up, then serve it."""
@@ -167,7 +170,16 @@ class Runtime:
             for state in leaving:
                 del self.states[state.partition]
                 self.saving.forget(state.partition)
+            if self._inputs_started:
+                await self._read_inputs()
         self._metrics.partitions_assigned.set(len(self.states))
+
+    async def _read_inputs(self) -> None:
+        """Point the input reader at the partitions held, each topic from where its state
+        ends (the caller holds the lock): a fetch of the previous generation is dropped and
+        read again from there."""
+        offsets = {p: state.offsets for p, state in self.states.items()}
+        await self._inputs.assign(positions_of(self.states, self._partitioned, offsets))
 
     async def _restore(self, partition: int) -> PartitionState:
         """The partition's saved state (or an empty one), checked against the input
@@ -195,19 +207,38 @@ class Runtime:
 
     # -- batches -------------------------------------------------------------------------
 
-    async def handle(self, records: Mapping[TP, Sequence[Any]]) -> None:
-        """A fetch of the partitioned topics (see :class:`stream.worker.faust_batch.BatchSink`).
+    async def run_inputs(self, stopping: Callable[[], bool], committer: Committer) -> None:
+        """Fetch and handle the partitioned topics until ``stopping()``; after every fetch
+        (also empty ones) :meth:`tick`, which commits through ``committer``."""
+        while not stopping():
+            try:
+                generation, records = await self._inputs.fetch()
+            except ConsumerStoppedError:
+                if stopping():  # the reader was stopped on shutdown during the fetch
+                    return
+                raise
+            if records:
+                await self.handle(records, generation)
+            elif not self._inputs.partitions:
+                await asyncio.sleep(0.1)  # nothing assigned yet
+            await self.tick(committer)
+
+    async def handle(self, records: Mapping[Any, Sequence[Any]], generation: int) -> None:
+        """A fetch of the partitioned topics, made in the reader's ``generation``.
 
         The fetch is handled under the lock, so a revocation, an assignment or a broadcast
         batch waits for it, and each partition's outputs are queued as soon as that
-        partition is scored rather than after the whole fetch.
+        partition is scored rather than after the whole fetch. A fetch made before the
+        assignment last changed is dropped and read again.
         """
         started = time.perf_counter()
         async with self._lock:
-            await self._learn_topics()  # a fetch can come before the assignment callback
+            if generation != self._inputs.generation:
+                await self._read_inputs()  # taking the records moved the reader past them
+                return
             prepared = self._scorer.prepare_fetch(records)
             for tp, tp_records in records.items():
-                state = self.states.get(tp.partition) or await self._adopt(tp.partition)
+                state = self.states[tp.partition]
                 sent, report = self._scorer.apply(state, prepared[tp])
                 state.offsets[tp.topic] = tp_records[-1].offset + 1
                 state.count_changes(len(tp_records), self._clock())
@@ -251,7 +282,7 @@ class Runtime:
 
     # -- durability ------------------------------------------------------------------------
 
-    async def tick(self, consumer: BatchConsumer) -> None:
+    async def tick(self, consumer: Committer) -> None:
         """After each fetch: rescore a slice of keys for decay, and start saving the changed
         states in the background when the snapshot interval has passed."""
         await self.saving.check()  # raises what made the last save fail
@@ -261,7 +292,7 @@ class Runtime:
             await self._refresh_slice(elapsed_s)
         self.saving.show_unsaved()
         if self.saving.due(now):
-            self._update_lag(consumer)
+            self._update_lag()
             self.saving.start(now, consumer)
 
     async def _refresh_slice(self, elapsed_s: float) -> None:
@@ -276,10 +307,10 @@ class Runtime:
         await self._outbox.send(self._scorer.publish(self.states[partition], rows, report))
         count_outputs(self._metrics, report)
 
-    def _update_lag(self, consumer: BatchConsumer) -> None:
+    def _update_lag(self) -> None:
         for partition, state in self.states.items():
             for topic in self.topics:
-                highwater = consumer.highwater(TP(topic, partition))
+                highwater = self._inputs.highwater(TP(topic, partition))
                 if highwater is not None:
                     lag = max(highwater - state.offsets.get(topic, 0), 0)
                     self._metrics.consumer_lag.labels(topic, str(partition)).set(lag)

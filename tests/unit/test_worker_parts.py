@@ -193,7 +193,7 @@ async def test_a_worker_refuses_to_restore_a_state_of_other_partition_counts() -
     runtime = Runtime(
         SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
         metrics=Metrics.create(CollectorRegistry()), store=Store(),  # type: ignore[arg-type]
-        broadcast=None, output=Output(),  # type: ignore[arg-type]
+        broadcast=None, inputs=None, output=Output(),  # type: ignore[arg-type]
     )  # fmt: skip
     with pytest.raises(PartitionCountError, match="had 4 partitions, has 8"):
         await runtime.on_assigned([TP(TOPICS.shipments, 0)])
@@ -261,6 +261,22 @@ class _Consumer:
         return None
 
 
+class _Inputs:
+    """The input reader as the runtime sees it: generations and assignments, no high
+    watermark known."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.assigned: list[dict[Any, int | None]] = []
+
+    async def assign(self, positions: dict[Any, int | None]) -> None:
+        self.generation += 1
+        self.assigned.append(dict(positions))
+
+    def highwater(self, tp: TP) -> int | None:
+        return None
+
+
 def _runtime(
     scorer: Scorer,
     store: _Store,
@@ -271,7 +287,7 @@ def _runtime(
         SETTINGS, catalogue=load_catalogue(), params=load_scoring_params(), scorer=scorer,
         metrics=metrics or Metrics.create(CollectorRegistry()),
         store=store,  # type: ignore[arg-type]
-        broadcast=None, output=_Output(), clock=clock,  # type: ignore[arg-type]
+        broadcast=None, inputs=_Inputs(), output=_Output(), clock=clock,  # type: ignore[arg-type]
     )  # fmt: skip
     state = empty_state()
     records = _records(
@@ -293,7 +309,7 @@ async def test_saving_runs_behind_the_fetch_loop_after_the_outputs_it_reflects(
     output = runtime._outbox.producer
     output.held = []  # type: ignore[attr-defined]
     await runtime._outbox.send([Outgoing(TOPICS.scores, b"k", b"v")])
-    await runtime.tick(consumer)  # type: ignore[arg-type]  # returns: the save is a task
+    await runtime.tick(consumer)  # returns: the save is a task
     await settle()
     assert (store.writes, consumer.commits) == ([], [])  # an output is not acknowledged yet
     for ack in output.held:  # type: ignore[attr-defined]
@@ -315,10 +331,10 @@ async def test_a_failed_save_stops_the_next_fetch(scorer: Scorer) -> None:
     store = _Store(error=OSError("state topic unwritable"))
     runtime = _runtime(scorer, store)
     consumer = _Consumer()
-    await runtime.tick(consumer)  # type: ignore[arg-type]
+    await runtime.tick(consumer)
     await eventually(lambda: store.attempts)
     with pytest.raises(OSError, match="state topic unwritable"):
-        await runtime.tick(consumer)  # type: ignore[arg-type]
+        await runtime.tick(consumer)
     assert consumer.commits == []
 
 
@@ -336,7 +352,7 @@ async def test_saving_shows_how_old_the_unsaved_changes_are_and_what_it_wrote(
     now[0] += 30.0
     runtime.saving.show_unsaved()
     assert sample("state_unsaved_age_seconds") == 30.0  # changed at NOW_S, not saved
-    await runtime.tick(consumer)  # type: ignore[arg-type]  # a save is due: started
+    await runtime.tick(consumer)  # a save is due: started
     await eventually(lambda: consumer.commits)
     await runtime.saving.finish(None)
     runtime.saving.show_unsaved()
@@ -368,3 +384,27 @@ def test_decay_refresh_serves_the_most_indebted_partition_and_forgets_revoked_on
     assert [d[0] for d in served if d is not None] == [1, 1]  # 30 then 27 owed, against 3
     after = refresh.due({0: 3}, 0.0)  # partition 1 revoked: its debt goes with it
     assert after is not None and (after[0], after[1].tolist()) == (0, [0, 1, 2])
+
+
+async def test_a_fetch_made_before_the_assignment_changed_is_dropped_and_read_again(
+    scorer: Scorer,
+) -> None:
+    runtime = _runtime(scorer, _Store())
+    inputs: Any = runtime._inputs  # the fake's record of assignments
+    state = runtime.states[0]
+    fetch = {
+        TP(TOPICS.shipments, 0): _records(
+            TOPICS.shipments, [event("shipment", event_id="late", company="Late Co")], 0
+        )
+    }
+    await inputs.assign({})  # the assignment changed while the fetch was made
+    keys = state.engine.n_keys
+    await runtime.handle(fetch, generation=inputs.generation - 1)
+    assert state.engine.n_keys == keys and state.offsets[TOPICS.shipments] == 5
+    # Taking the records moved the reader past them: it is pointed at the state again.
+    assert inputs.assigned[-1] == {
+        (TOPICS.shipments, 0): 5,
+        (TOPICS.profiles, 0): None,
+    }
+    await runtime.handle(fetch, generation=inputs.generation)
+    assert state.engine.n_keys == keys + 1

@@ -1,0 +1,121 @@
+"""Fetching the partitioned input topics on the worker's own event loop.
+
+Faust's group decides which input partitions this worker holds; the records of those
+partitions are read by a group-less consumer on the event loop's thread, assigned exactly
+what the group assigned and positioned where each partition's state ends. Fetching through
+Faust's consumer, which runs in a thread of its own, cost the handler a third of its
+throughput and most of its p99 latency (docs/ARCHITECTURE.md, "The hot path").
+
+Every change of assignment starts a new *generation*. Records fetched in an earlier one
+are never handled, and since taking them moved the client past them, the reader is then
+pointed at the states' offsets again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+__all__ = ["Fetch", "InputReader", "positions_of"]
+
+# How long a fetch waits when nothing is buffered.
+_WAIT_MS = 1_000
+
+Fetch = dict[TopicPartition, list[Any]]
+
+
+class InputReader:
+    """A group-less consumer of the partitioned input topics."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        client_options: Mapping[str, Any],
+        *,
+        max_records: int,
+        top_up_s: float,
+    ) -> None:
+        self._options = {
+            "bootstrap_servers": bootstrap,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            **client_options,
+        }
+        self._max_records = max_records
+        self._top_up_ms = round(top_up_s * 1000)
+        self._consumer: AIOKafkaConsumer | None = None
+        self.partitions: frozenset[TopicPartition] = frozenset()
+        self.generation = 0
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(**self._options)
+        await consumer.start()
+        self._consumer = consumer
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def assign(self, positions: Mapping[TopicPartition, int | None]) -> None:
+        """Read exactly the partitions of ``positions``, each from its offset (None: the
+        earliest the broker still has); starts a new generation."""
+        consumer = self._consumer
+        assert consumer is not None, "start() first"  # noqa: S101 - programming error
+        partitions = [TopicPartition(tp.topic, tp.partition) for tp in positions]
+        # Asked first: between the assignment and the seeks below, the client must not
+        # get a turn to position the partitions itself.
+        beginnings = await consumer.beginning_offsets(partitions) if partitions else {}
+        self.generation += 1
+        self.partitions = frozenset(partitions)
+        if not partitions:
+            consumer.unsubscribe()
+            return
+        consumer.assign(partitions)
+        for tp, offset in zip(partitions, positions.values(), strict=True):
+            consumer.seek(tp, max(offset or 0, beginnings[tp]))
+
+    async def fetch(self) -> tuple[int, Fetch]:
+        """The generation and the next records of the assigned partitions (waiting up to
+        a second when none are buffered), topped up with those produced since.
+
+        The client buffers one fetch response per partition and asks for the next only
+        once that one is taken: what it hands over was fetched when the previous batch
+        was taken, and everything produced while that batch was handled is still on the
+        broker. Taking that too, one short round trip later, saves a whole handling
+        cycle of latency.
+        """
+        generation, consumer = self.generation, self._consumer
+        if consumer is None or not self.partitions:
+            return generation, {}
+        records = await self._take(consumer, _WAIT_MS)
+        if records and self._top_up_ms > 0 and generation == self.generation:
+            for tp, more in (await self._take(consumer, self._top_up_ms)).items():
+                records[tp] = [*records.get(tp, ()), *more]
+        return generation, records
+
+    async def _take(self, consumer: AIOKafkaConsumer, timeout_ms: int) -> Fetch:
+        fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_records)
+        return {tp: list(records) for tp, records in fetched.items() if records}
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's last known high watermark (None before its first fetch)."""
+        tp = TopicPartition(tp.topic, tp.partition)
+        if self._consumer is None or tp not in self.partitions:
+            return None
+        highwater: int | None = self._consumer.highwater(tp)
+        return highwater
+
+
+def positions_of(
+    partitions: Iterable[int], topics: Sequence[str], offsets: Mapping[int, Mapping[str, int]]
+) -> dict[TopicPartition, int | None]:
+    """Where each topic's partition of ``partitions`` is read from: the next offset its
+    state recorded (None when the state holds none of it)."""
+    return {
+        TopicPartition(topic, p): offsets.get(p, {}).get(topic)
+        for p in sorted(partitions)
+        for topic in topics
+    }
