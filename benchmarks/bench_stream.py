@@ -6,7 +6,7 @@ baseline measured in the same run:
     consumer (``getmany``) decoding the same topic with orjson and doing nothing else.
     Target: service ≥ 0.5 x ceiling. Also the worker's handler fed by a bare consumer on
     the event loop's thread (``in_loop.py``: no Faust, no group, no saving), which shows
-    what the fetch through Faust's consumer thread costs.
+    what the handler alone reaches and what the worker adds around it.
 (b) latency, produce → score published, p50 / p99 at a fixed offered load (default
     10k events/s): each event creates a new key, so each has exactly one score record;
     latency = when a consumer in another process receives the score record - the input
@@ -16,7 +16,8 @@ baseline measured in the same run:
     The split shows where it goes: input → the worker appends the score record (the
     record's timestamp), and appended → received (the output producer and the broker).
     Also the same handler fed by a bare consumer on its event loop's thread (``in_loop.py``,
-    in a process of its own), which shows what Faust's fetch path adds to the latency.
+    in a process of its own), which shows what the worker adds around the handler (the
+    group, saving, decay rescoring).
 (c) recovery: time from starting a worker to ``/readyz`` with K keys of state on the
     state topic, against the same with no state. Target ≤ 10 s for 1M keys.
 
@@ -201,7 +202,7 @@ def latency(bootstrap: str, rate: float, seconds: float, tmp: Path) -> None:
         ms, worker_ms = _scored(bootstrap, env, rate, seconds)
     finally:
         worker.stop()
-    # The same handler fed by a bare consumer on its event loop's thread, no Faust.
+    # The same handler fed by a bare consumer on its event loop's thread: no group, no saving.
     env = _deployment(bootstrap, tmp / "lat-in-loop")
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()

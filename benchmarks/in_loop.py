@@ -1,11 +1,11 @@
 """The worker's handler fed by a bare aiokafka consumer on the event loop's own thread.
 
 A measurement for the stream benchmark, not a way to run the service: no consumer group,
-no state saving, no commits. It shows what decoding, scoring and publishing cost without
-Faust's consumer thread (the worker fetches through it, for Faust's group membership and
-rebalancing): the gap between this and the worker is what the threaded fetch costs, in
-throughput (:func:`handler_in_loop`) and in latency (:func:`serve_in_loop`, run in a
-process of its own like the worker).
+no state saving, no decay rescoring, no commits. It shows what decoding, scoring and
+publishing reach alone, in throughput (:func:`handler_in_loop`) and in latency
+(:func:`serve_in_loop`, run in a process of its own like the worker); the gap between
+this and the worker, which fetches the same way, is what its group membership, saving
+and decay rescoring cost.
 """
 
 from __future__ import annotations

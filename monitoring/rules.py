@@ -221,8 +221,8 @@ def alert_rules(t: Thresholds) -> list[dict[str, Any]]:
             ),
             description=(
                 "Snapshots of this partition's state are not being written: the state topic "
-                "is slow or unavailable, or saving does not keep up. Input offsets are "
-                "committed only after a snapshot, so a restart now would re-read and re-score "
+                "is slow or unavailable, or saving does not keep up. The next owner resumes "
+                "from the last written snapshot, so a restart now would re-read and re-score "
                 "everything since the oldest unsaved change."
             ),
         ),

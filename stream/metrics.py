@@ -174,7 +174,7 @@ class Metrics:
             ),
             consumer_lag=Gauge(
                 "consumer_lag_messages",
-                "Messages between the committed offset and the high watermark, per partition.",
+                "Messages between the next offset to handle and the high watermark, per partition.",
                 ["topic", "partition"],
                 registry=registry,
                 namespace=PREFIX,

@@ -36,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
     from stream.worker.app import create_worker  # noqa: PLC0415
 
     settings = load_settings()
-    # Faust fetches in its own thread: while a batch is scored, that thread gets the GIL
-    # only when the scoring thread yields it (every 5 ms by default), and a fetch takes
-    # many such turns. A shorter interval cut the p99 latency at 10k events/s by a third
+    # Faust's consumer (heartbeats, its polls) and the saving threads get the GIL only when
+    # the scoring thread yields it (every 5 ms by default), and each of their steps takes
+    # several turns. A shorter interval cut the p99 latency at 10k events/s by a third
     # (docs/PERFORMANCE.md).
     sys.setswitchinterval(settings.worker.switch_interval_s)
     # The modules' objects (faust, aiokafka, numpy: most of the heap) live as long as the

@@ -125,7 +125,7 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
     # their records never reach it: the runtime reads them itself (stream.worker.inputs).
     @app.agent(inputs, name="supplyrisk.partitioned-inputs")
     async def partitioned_inputs(stream: Any) -> None:
-        async for _ in stream:  # pragma: no cover - records take the batch path
+        async for _ in stream:  # pragma: no cover - the runtime reads these records
             pass
 
     async def assigned(sender: Any, /, *args: Any, signal: Any, **_: Any) -> None:
