@@ -173,3 +173,20 @@ def test_faust_consumer_still_polls_when_it_holds_only_inputs() -> None:
     assert len(polled) == 1 and len(polled[0]) == 1
     assert not polled[0] & {TP(SHIPMENTS, 0), TP(PROFILES, 0)}
     assert records == {}
+
+
+def test_faust_does_not_check_the_event_path_of_the_inputs() -> None:
+    """Faust's consumer fetches one response per input partition and never takes it:
+    its event-path check would report those partitions as stalled."""
+    consumer, _ = _faust_consumer(set())
+    checked: list[TP] = []
+
+    class Thread:
+        def verify_event_path(self, now: float, tp: TP) -> None:
+            checked.append(tp)
+
+    consumer._thread = Thread()  # type: ignore[assignment]
+    leader = TP("supplyrisk-__assignor-__leader", 0)
+    for tp in (TP(SHIPMENTS, 0), TP(PROFILES, 3), leader):
+        consumer.verify_event_path(0.0, tp)
+    assert checked == [leader]
