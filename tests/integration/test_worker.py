@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from tests.integration.workers import (
     cli,
     offline_scores,
     service_env,
+    terminate,
     wait_until_caught_up,
 )
 
@@ -112,6 +114,36 @@ def test_two_workers_share_partitions_and_one_takes_over(
     two.kill()
     assert one.wait_ready(partitions=4) == [0, 1, 2, 3]
     assert_same_scores(wait_until_caught_up([one], reference), reference)
+
+
+def test_a_worker_joining_mid_stream_takes_its_share_with_nothing_lost(
+    deployment: dict[str, str],
+    workers: list[WorkerProcess],
+    reference: dict[Key, dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    """The group rebalances while events flow: the first worker gives up partitions it is
+    reading, both read on from the states' offsets, and fetches in flight when the
+    assignment changed are read again."""
+    one = WorkerProcess(deployment, tmp_path / "one.log")
+    workers.append(one)
+    one.wait_ready(partitions=4)
+    with (tmp_path / "replay.log").open("wb") as log:
+        replay = subprocess.Popen(
+            [sys.executable, "-m", "stream.cli", "replay", "--events", str(SCENARIO),
+             "--rate", "400"],
+            env=deployment, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            _wait_for_some_progress(one, next(iter(reference)))
+            two = WorkerProcess(deployment, tmp_path / "two.log")
+            workers.append(two)
+            _wait_for_split(one, two)
+            assert replay.poll() is None, "the replay ended before the rebalance"
+            assert replay.wait(timeout=120) == 0
+        finally:
+            terminate(replay)
+    assert_same_scores(wait_until_caught_up([one, two], reference), reference)
 
 
 def test_events_partitioned_by_another_client_are_scored_at_their_company_home(
