@@ -24,6 +24,7 @@ baseline measured in the same run:
     python benchmarks/bench_stream.py             # 200k events, 5k/s for 10 s, 200k keys
     python benchmarks/bench_stream.py --full      # 1M events, 10k/s for 20 s, 1M keys
     python benchmarks/bench_stream.py --skip a,c --rate 10000   # only (b), at 10k/s
+    python benchmarks/bench_stream.py --skip a,c --rate 10000 --snapshot-interval-s 60  # no save in (b)
 
 Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker on port 19392.
 Prints figures and ratios; asserts nothing.
@@ -181,20 +182,26 @@ def _scored(bootstrap: str, env: dict[str, str], rate: float, seconds: float) ->
     return ms, worker_ms
 
 
-def _deployment(bootstrap: str, tmp: Path) -> dict[str, str]:
+def _deployment(
+    bootstrap: str, tmp: Path, snapshot_interval_s: float | None = None
+) -> dict[str, str]:
     env = service_env(bootstrap, tmp, partitions=4)
     # The default snapshot interval: saving state and rescoring for decay happen during
     # the measurement, as they do in service.
-    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = str(load_settings({}).worker.snapshot_interval_s)
+    interval_s = snapshot_interval_s or load_settings({}).worker.snapshot_interval_s
+    env["SUPPLYRISK_SNAPSHOT_INTERVAL_S"] = str(interval_s)
     settings = load_settings(env)
     asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
     return env
 
 
-def latency(bootstrap: str, rate: float, seconds: float, tmp: Path) -> None:
+def latency(
+    bootstrap: str, rate: float, seconds: float, tmp: Path, snapshot_interval_s: float | None
+) -> None:
+    env = _deployment(bootstrap, tmp / "lat", snapshot_interval_s)
     print(f"(b) latency at {rate:,.0f} events/s offered for {seconds:.0f} s after a "
-          f"{_WARM_UP_S:.0f} s warm-up")  # fmt: skip
-    env = _deployment(bootstrap, tmp / "lat")
+          f"{_WARM_UP_S:.0f} s warm-up, snapshots every "
+          f"{env['SUPPLYRISK_SNAPSHOT_INTERVAL_S']} s")  # fmt: skip
     base = round_trip(bootstrap, rate, seconds)
     worker = WorkerProcess(env, tmp / "lat-worker.log")
     try:
@@ -276,6 +283,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: a,b,c")
     parser.add_argument("--rate", type=float, help="offered load of (b), events/s")
+    parser.add_argument(
+        "--snapshot-interval-s",
+        type=float,
+        help="(b)'s worker saves this often (default: as in service)",
+    )
     args = parser.parse_args()
     n, rate, seconds, keys = (1_000_000, 10_000.0, 20.0, 1_000_000) if args.full else (
         200_000, 5_000.0, 10.0, 200_000)  # fmt: skip
@@ -288,7 +300,7 @@ def main() -> None:
             throughput(bootstrap, n, 2_000, Path(tmp))
             throughput(bootstrap, n, 20_000, Path(tmp))
         if "b" not in skip:
-            latency(bootstrap, rate, seconds, Path(tmp))
+            latency(bootstrap, rate, seconds, Path(tmp), args.snapshot_interval_s)
         if "c" not in skip:
             recovery(bootstrap, keys, Path(tmp))
 
