@@ -24,7 +24,7 @@ baseline measured in the same run:
     python benchmarks/bench_stream.py             # 200k events, 5k/s for 10 s, 200k keys
     python benchmarks/bench_stream.py --full      # 1M events, 10k/s for 20 s, 1M keys
     python benchmarks/bench_stream.py --skip a,c --rate 10000   # only (b), at 10k/s
-    python benchmarks/bench_stream.py --skip a,c --rate 10000 --snapshot-interval-s 60  # no save in (b)
+    python benchmarks/bench_stream.py --skip a,c --rate 10000 --snapshot-interval-s 60
 
 Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker on port 19392.
 Prints figures and ratios; asserts nothing.

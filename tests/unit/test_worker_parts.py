@@ -262,19 +262,20 @@ class _Consumer:
 
 
 class _Inputs:
-    """The input reader as the runtime sees it: generations and assignments, no high
-    watermark known."""
+    """The input reader as the runtime sees it: generations, assignments and the high
+    watermarks it knows."""
 
     def __init__(self) -> None:
         self.generation = 0
         self.assigned: list[dict[Any, int | None]] = []
+        self.highwaters: dict[TP, int] = {}
 
     async def assign(self, positions: dict[Any, int | None]) -> None:
         self.generation += 1
         self.assigned.append(dict(positions))
 
     def highwater(self, tp: TP) -> int | None:
-        return None
+        return self.highwaters.get(tp)
 
 
 def _runtime(
@@ -408,3 +409,19 @@ async def test_a_fetch_made_before_the_assignment_changed_is_dropped_and_read_ag
     }
     await runtime.handle(fetch, generation=inputs.generation)
     assert state.engine.n_keys == keys + 1
+
+
+async def test_lag_is_what_the_reader_has_seen_beyond_the_state(scorer: Scorer) -> None:
+    store, consumer, registry = _Store(), _Consumer(), CollectorRegistry()
+    store.opened.set()
+    runtime = _runtime(scorer, store, Metrics.create(registry))
+    inputs: Any = runtime._inputs
+    inputs.highwaters[TP(TOPICS.shipments, 0)] = 12  # the state ends at offset 5
+    await runtime.tick(consumer)  # a save is due: the lag is updated with it
+    await runtime.saving.finish(None)
+    lag = registry.get_sample_value(
+        "supplyrisk_consumer_lag_messages", {"topic": TOPICS.shipments, "partition": "0"}
+    )
+    assert lag == 7
+    unknown = {"topic": TOPICS.profiles, "partition": "0"}  # no high watermark seen yet
+    assert registry.get_sample_value("supplyrisk_consumer_lag_messages", unknown) is None
