@@ -22,7 +22,7 @@ from stream.events import EventDecoder
 from stream.metrics import Metrics
 from stream.risk_metrics import RiskCollector
 from stream.worker.broadcast import BroadcastReader
-from stream.worker.faust_batch import BatchApp, BatchConsumer
+from stream.worker.faust_group import GroupApp, GroupConsumer
 from stream.worker.inputs import InputReader
 from stream.worker.output import OutputProducer
 from stream.worker.queries import one_score, top_scores
@@ -38,7 +38,7 @@ _JSON = "application/json"
 
 @dataclass(frozen=True, slots=True)
 class Worker:
-    app: BatchApp
+    app: GroupApp
     runtime: Runtime
     registry: CollectorRegistry
 
@@ -65,7 +65,7 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
     decoder = EventDecoder(load_lexicon(settings.config_dir))
     metrics = Metrics.create(registry)
     (worker.data_dir / worker.app_id).mkdir(parents=True, exist_ok=True)
-    app = BatchApp(
+    app = GroupApp(
         worker.app_id,
         broker=[f"kafka://{server}" for server in bootstrap.split(",")],
         broker_credentials=_credentials(kafka),
@@ -107,13 +107,13 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         ),
         output=OutputProducer(bootstrap, client_options),
     )
-    app.batch_sink = runtime
+    app.self_read_topics = runtime.topics
     _wire(app, runtime, settings)
     _routes(app, runtime, registry, catalogue.material_codes())
     return Worker(app, runtime, registry)
 
 
-def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
+def _wire(app: GroupApp, runtime: Runtime, settings: Settings) -> None:
     inputs = app.topic(
         settings.topics.shipments,
         settings.topics.profiles,
@@ -138,7 +138,7 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
         await runtime.run_broadcast(lambda: bool(app.should_stop))
 
     async def read_inputs() -> None:  # offsets are committed through the group's consumer
-        await runtime.run_inputs(lambda: bool(app.should_stop), cast(BatchConsumer, app.consumer))
+        await runtime.run_inputs(lambda: bool(app.should_stop), cast(GroupConsumer, app.consumer))
 
     app.on_partitions_assigned.connect(assigned)
     app.on_partitions_revoked.connect(revoked)
@@ -152,7 +152,7 @@ def _wire(app: BatchApp, runtime: Runtime, settings: Settings) -> None:
 
 
 def _routes(
-    app: BatchApp, runtime: Runtime, registry: CollectorRegistry, materials: tuple[str, ...]
+    app: GroupApp, runtime: Runtime, registry: CollectorRegistry, materials: tuple[str, ...]
 ) -> None:
     # The view is copied on the event loop, then aggregated in a thread during the scrape.
     current = [risk_view((), materials)]

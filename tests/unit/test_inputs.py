@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from aiokafka import TopicPartition
 from faust.types import TP
 
-from stream.worker.faust_batch import BatchConsumer
+from stream.worker.faust_group import GroupConsumer
 from stream.worker.inputs import InputReader, positions_of
 
 SHIPMENTS, PROFILES = "supplyrisk.shipments", "supplyrisk.profiles"
@@ -130,17 +130,12 @@ def test_positions_come_from_each_state_and_topic() -> None:
 # -- Faust's consumer: kept polling for the group, never for the inputs -------------------
 
 
-class Sink:
-    topics = frozenset({SHIPMENTS, PROFILES})
-
-
 class App:
-    def __init__(self) -> None:
-        self.batch_sink = Sink()
+    self_read_topics = frozenset({SHIPMENTS, PROFILES})
 
 
-def _faust_consumer(active: set[TP]) -> tuple[BatchConsumer, list[set[TP]]]:
-    consumer = BatchConsumer.__new__(BatchConsumer)
+def _faust_consumer(active: set[TP]) -> tuple[GroupConsumer, list[set[TP]]]:
+    consumer = GroupConsumer.__new__(GroupConsumer)
     consumer.app = App()  # type: ignore[assignment]
     consumer.flow_active = True
     consumer._get_active_partitions = lambda: active  # type: ignore[method-assign]

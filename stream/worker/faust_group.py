@@ -5,9 +5,9 @@ events/s, and even whole fetches taken from its consumer, which runs in a thread
 own, cost the handler a third of its throughput and most of its p99 latency
 (docs/ARCHITECTURE.md, "The hot path"). So the consumer below keeps what Faust does for
 the group — membership, partition assignment, rebalance callbacks, the commit call — and
-never hands over the records of the topics the :class:`BatchSink` claims: the worker reads
-those on its own event loop (:mod:`stream.worker.inputs`). Records of any other topic
-still take Faust's own path.
+never hands over the records of the app's ``self_read_topics``: the worker reads those on
+its own event loop (:mod:`stream.worker.inputs`). Records of any other topic still take
+Faust's own path.
 
 The client leaves the group when no fetch has run for ``max_poll_interval_ms``, and only a
 fetch in its fetch context counts: the loop below keeps polling for the other topics'
@@ -19,36 +19,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-__all__ = ["BatchApp", "BatchConsumer", "BatchSink"]
+__all__ = ["GroupApp", "GroupConsumer"]
 
 # Polled when no partition of another topic is assigned: a topic name Kafka refuses.
 _NOTHING = TP("", -1)
 _POLL_S = 1.0
 
 
-class BatchSink(Protocol):
-    """The topics the worker reads itself."""
-
-    topics: frozenset[str]
-
-
-class BatchConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer that leaves the sink's topics to the sink."""
+class GroupConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer that leaves the app's ``self_read_topics`` to the worker."""
 
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
         """Commit ``offsets`` (next offsets to read) for partitions still assigned."""
         return bool(await self._commit_offsets(offsets))
 
     def verify_event_path(self, now: float, tp: TP) -> None:
-        # The sink's partitions are fetched by the sink: this consumer's fetch requests for
+        # The worker fetches those partitions itself: this consumer's fetch requests for
         # them stop once one response is buffered, which Faust would log as a stalled path.
-        if tp.topic not in cast(BatchApp, self.app).batch_sink.topics:
+        if tp.topic not in cast(GroupApp, self.app).self_read_topics:
             super().verify_event_path(now, tp)
 
     async def _drain_messages(self, fetcher: Any) -> None:
@@ -72,14 +66,14 @@ class BatchConsumer(faust_aiokafka.Consumer):
         """Records of the active partitions of other topics (waiting up to a second)."""
         if not self.flow_active:
             await self.wait(self.can_resume_flow)  # type: ignore[arg-type]
-        sink_topics = cast(BatchApp, self.app).batch_sink.topics
+        self_read = cast(GroupApp, self.app).self_read_topics
         active = self._get_active_partitions()
-        others = {tp for tp in active if tp.topic not in sink_topics} or {_NOTHING}
+        others = {tp for tp in active if tp.topic not in self_read} or {_NOTHING}
         records = await self._getmany(active_partitions=others, timeout=_POLL_S)
         return {tp: rs for tp, rs in (records or {}).items() if tp in others}
 
     async def _deliver_one_by_one(self, tp: TP, records: Sequence[Any]) -> None:
-        """Faust's own per-message path, for topics the sink does not claim."""
+        """Faust's own per-message path, for topics the worker does not read itself."""
         for record in records:
             message = self._to_message(tp, record)
             read = self._read_offset[tp]
@@ -88,14 +82,15 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 self._read_offset[tp] = message.offset
 
 
-class _BatchTransport(faust_aiokafka.Transport):
-    Consumer = BatchConsumer
+class _GroupTransport(faust_aiokafka.Transport):
+    Consumer = GroupConsumer
 
 
-class BatchApp(faust.App):
-    """A Faust app whose consumer leaves the sink's topics to ``batch_sink``."""
+class GroupApp(faust.App):
+    """A Faust app whose consumer leaves ``self_read_topics`` to the worker."""
 
-    batch_sink: BatchSink
+    # Topics the worker reads itself; their partitions are still assigned by the group.
+    self_read_topics: frozenset[str] = frozenset()
 
     def _new_transport(self) -> Any:
-        return _BatchTransport(self.conf.broker_consumer, self)
+        return _GroupTransport(self.conf.broker_consumer, self)
