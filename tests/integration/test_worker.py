@@ -131,7 +131,7 @@ def test_a_worker_joining_mid_stream_takes_its_share_with_nothing_lost(
     with (tmp_path / "replay.log").open("wb") as log:
         replay = subprocess.Popen(
             [sys.executable, "-m", "stream.cli", "replay", "--events", str(SCENARIO),
-             "--rate", "400"],
+             "--rate", "250"],
             env=deployment, stdout=log, stderr=log,
         )  # fmt: skip
         try:
