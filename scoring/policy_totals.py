@@ -77,9 +77,12 @@ class PolicyTotals:
         """The index of totals (codes with the actor ``ANY_COUNTRY``) and their net values."""
         self._map_new_cells(cells)
         if self._net is None:
-            self._net = np.bincount(
-                self._of_cell["total"], weights=cells["net"], minlength=len(self._index)
-            ).astype(np.float64)
+            self._net = np.asarray(
+                np.bincount(
+                    self._of_cell["total"], weights=cells["net"], minlength=len(self._index)
+                ),
+                dtype=np.float64,
+            )
         return self._index, self._net
 
     def _map_new_cells(self, cells: Columns) -> None:

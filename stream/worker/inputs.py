@@ -13,15 +13,17 @@ pointed at the states' offsets again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 __all__ = ["Fetch", "InputReader", "positions_of"]
 
-# How long a fetch waits when nothing is buffered.
+# How long a fetch waits when nothing is buffered, and when nothing is assigned.
 _WAIT_MS = 1_000
+_IDLE_S = 0.1
 
 Fetch = dict[TopicPartition, list[Any]]
 
@@ -79,7 +81,8 @@ class InputReader:
 
     async def fetch(self) -> tuple[int, Fetch]:
         """The generation and the next records of the assigned partitions (waiting up to
-        a second when none are buffered), topped up with those produced since.
+        a second when none are buffered, a tenth of one when none are assigned), topped up
+        with those produced since.
 
         The client buffers one fetch response per partition and asks for the next only
         once that one is taken: what it hands over was fetched when the previous batch
@@ -89,6 +92,7 @@ class InputReader:
         """
         generation, consumer = self.generation, self._consumer
         if consumer is None or not self.partitions:
+            await asyncio.sleep(_IDLE_S)
             return generation, {}
         records = await self._take(consumer, _WAIT_MS)
         if records and self._top_up_ms > 0 and generation == self.generation:
@@ -98,7 +102,7 @@ class InputReader:
 
     async def _take(self, consumer: AIOKafkaConsumer, timeout_ms: int) -> Fetch:
         fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_records)
-        return {tp: list(records) for tp, records in fetched.items() if records}
+        return {tp: records for tp, records in fetched.items() if records}
 
     def highwater(self, tp: TopicPartition) -> int | None:
         """The partition's last known high watermark (None before its first fetch)."""
@@ -110,12 +114,10 @@ class InputReader:
 
 
 def positions_of(
-    partitions: Iterable[int], topics: Sequence[str], offsets: Mapping[int, Mapping[str, int]]
+    offsets: Mapping[int, Mapping[str, int]], topics: Sequence[str]
 ) -> dict[TopicPartition, int | None]:
-    """Where each topic's partition of ``partitions`` is read from: the next offset its
-    state recorded (None when the state holds none of it)."""
+    """Where each topic's partition of ``offsets`` (partition -> its state's next offset
+    by topic) is read from: that offset, None when the state recorded none."""
     return {
-        TopicPartition(topic, p): offsets.get(p, {}).get(topic)
-        for p in sorted(partitions)
-        for topic in topics
+        TopicPartition(topic, p): offsets[p].get(topic) for p in sorted(offsets) for topic in topics
     }

@@ -179,7 +179,7 @@ class Runtime:
         ends (the caller holds the lock): a fetch of the previous generation is dropped and
         read again from there."""
         offsets = {p: state.offsets for p, state in self.states.items()}
-        await self._inputs.assign(positions_of(self.states, self._partitioned, offsets))
+        await self._inputs.assign(positions_of(offsets, self._partitioned))
 
     async def _restore(self, partition: int) -> PartitionState:
         """The partition's saved state (or an empty one), checked against the input
@@ -219,8 +219,6 @@ class Runtime:
                 raise
             if records:
                 await self.handle(records, generation)
-            elif not self._inputs.partitions:
-                await asyncio.sleep(0.1)  # nothing assigned yet
             await self.tick(committer)
 
     async def handle(self, records: Mapping[Any, Sequence[Any]], generation: int) -> None:

@@ -119,7 +119,7 @@ async def test_a_fetch_spanning_an_assignment_belongs_to_the_generation_it_began
 
 def test_positions_come_from_each_state_and_topic() -> None:
     recorded = {0: {SHIPMENTS: 12}, 2: {SHIPMENTS: 4, PROFILES: 9}}
-    assert positions_of([2, 0], (SHIPMENTS, PROFILES), recorded) == {
+    assert positions_of(recorded, (SHIPMENTS, PROFILES)) == {
         TopicPartition(SHIPMENTS, 0): 12,
         TopicPartition(PROFILES, 0): None,
         TopicPartition(SHIPMENTS, 2): 4,
