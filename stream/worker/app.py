@@ -31,9 +31,14 @@ from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
 from stream.worker.state_store import StateStore
 
-__all__ = ["Worker", "create_worker"]
+__all__ = ["GROUP_FETCH_BYTES", "Worker", "create_worker"]
 
 _JSON = "application/json"
+# What Faust's consumer may fetch per partition. It reads only its leader topic's small
+# records, but its client also prefetches one response per input partition after each
+# assignment and never hands it over (the runtime reads those itself): this bounds that
+# buffer (a record batch larger than this is still returned whole, so nothing stalls).
+GROUP_FETCH_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,7 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         producer_acks=-1,
         producer_linger=0.002,
         broker_max_poll_records=worker.batch_max_events,
+        consumer_max_fetch_size=GROUP_FETCH_BYTES,
         # Offsets of our topics are committed by the runtime after each snapshot.
         broker_commit_every=10**9,
         # Standby replicas keep Faust's own assignor (not round robin), which gives one

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple, cast
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.types import TP
+from prometheus_client import CollectorRegistry
 
+from config.settings import load_settings
+from stream.worker.app import GROUP_FETCH_BYTES, create_worker
 from stream.worker.faust_group import GroupConsumer
 from stream.worker.inputs import InputReader, positions_of
 
@@ -185,3 +189,21 @@ def test_faust_does_not_check_the_event_path_of_the_inputs() -> None:
     for tp in (TP(SHIPMENTS, 0), TP(PROFILES, 3), leader):
         consumer.verify_event_path(0.0, tp)
     assert checked == [leader]
+
+
+async def test_faust_consumer_buffers_little_of_the_inputs(tmp_path: Path) -> None:
+    """What Faust's client prefetches for an input partition is never handed over, so it
+    fetches little per partition; the input reader's own client keeps aiokafka's size."""
+    settings = load_settings({"SUPPLYRISK_DATA_DIR": str(tmp_path)})
+    app = create_worker(settings, "127.0.0.1:9092", CollectorRegistry()).app
+    thread = cast(GroupConsumer, app.consumer)._thread  # its own loop, never started
+    group_client = thread._create_worker_consumer(cast(Any, app.transport))
+    reader = InputReader("127.0.0.1:9092", {}, max_records=2000, top_up_s=0.0)
+    reader_client = AIOKafkaConsumer(**reader._options)  # built as start() builds it
+    try:
+        assert group_client._max_partition_fetch_bytes == GROUP_FETCH_BYTES <= 64 * 1024
+        assert reader_client._max_partition_fetch_bytes == 1024 * 1024
+    finally:
+        await group_client.stop()
+        await reader_client.stop()
+        thread.thread_loop.close()
