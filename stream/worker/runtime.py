@@ -55,10 +55,9 @@ log = logging.getLogger(__name__)
 
 # Keys rescored for decay after one fetch at most (a few ms of the event loop).
 _REFRESH_SLICE_KEYS = 4_096
-# Event-loop turns from queueing a partition's outputs to their produce request being
-# written (the outbox's sender, the client's sender, its request task): measured 4 with
-# aiokafka 0.14. With one turn the request went out only after the next partition was
-# scored.
+# Event-loop turns from queueing a fetch's outputs to their produce request being written
+# (the outbox's sender, the client's sender, its request task): measured 4 with aiokafka
+# 0.14. With one turn the request went out only after the next fetch was handled.
 _SEND_TURNS = 4
 
 
@@ -225,9 +224,11 @@ class Runtime:
         """A fetch of the partitioned topics, made in the reader's ``generation``.
 
         The fetch is handled under the lock, so a revocation, an assignment or a broadcast
-        batch waits for it, and each partition's outputs are queued as soon as that
-        partition is scored rather than after the whole fetch. A fetch made before the
-        assignment last changed is dropped and read again.
+        batch waits for it. The outputs of all its partitions are queued together once
+        every partition is scored: the client has one produce request in flight per
+        broker, so outputs queued partition by partition left in a chain of requests,
+        each waiting for the one before to be acknowledged (docs/PERFORMANCE.md). A fetch
+        made before the assignment last changed is dropped and read again.
         """
         started = time.perf_counter()
         async with self._lock:
@@ -235,15 +236,17 @@ class Runtime:
                 await self._read_inputs()  # taking the records moved the reader past them
                 return
             prepared = self._scorer.prepare_fetch(records)
+            outgoing: list[Outgoing] = []
             for tp, tp_records in records.items():
                 state = self.states[tp.partition]
                 sent, report = self._scorer.apply(state, prepared[tp])
                 state.offsets[tp.topic] = tp_records[-1].offset + 1
                 state.count_changes(len(tp_records), self._clock())
                 self._record(report)
-                await self._outbox.send(sent)
-                for _ in range(_SEND_TURNS):  # the producer sends them while the next is scored
-                    await asyncio.sleep(0)
+                outgoing += sent
+            await self._outbox.send(outgoing)
+            for _ in range(_SEND_TURNS):  # the request leaves before the next fetch
+                await asyncio.sleep(0)
         self._metrics.batch_processing.observe(time.perf_counter() - started)
 
     async def run_broadcast(self, stopping: Callable[[], bool]) -> None:

@@ -425,3 +425,30 @@ async def test_lag_is_what_the_reader_has_seen_beyond_the_state(scorer: Scorer) 
     assert lag == 7
     unknown = {"topic": TOPICS.profiles, "partition": "0"}  # no high watermark seen yet
     assert registry.get_sample_value("supplyrisk_consumer_lag_messages", unknown) is None
+
+
+async def test_a_fetch_queues_the_outputs_of_all_its_partitions_at_once(scorer: Scorer) -> None:
+    """The client has one produce request in flight per broker: outputs queued partition
+    by partition would leave in a chain of requests, each waiting for the one before."""
+    runtime = _runtime(scorer, _Store())
+    runtime.states[1] = empty_state(1)
+    queued: list[tuple[list[int | None], dict[int, int]]] = []
+    send = runtime._outbox.send
+
+    async def recording(records: Any) -> None:
+        keys = {p: state.engine.n_keys for p, state in runtime.states.items()}
+        queued.append(([r.partition for r in records], keys))
+        await send(records)
+
+    runtime._outbox.send = recording  # type: ignore[method-assign]
+    fetch = {
+        TP(TOPICS.shipments, p): _records(
+            TOPICS.shipments, [event("shipment", event_id=f"new-{p}", company=f"New {p}")], p
+        )
+        for p in (0, 1)
+    }
+    await runtime.handle(fetch, generation=runtime._inputs.generation)
+    assert len(queued) == 1  # once, with the score records of both partitions
+    partitions, keys = queued[0]
+    assert set(partitions) == {0, 1}
+    assert keys == {0: 6, 1: 1}  # queued after both partitions were scored
