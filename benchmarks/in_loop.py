@@ -60,10 +60,11 @@ async def _handle(
                 continue
             first = first or time.perf_counter()
             prepared = scorer.prepare_fetch(fetch)
+            outgoing = []
             for tp, records in fetch.items():
-                outgoing, _ = scorer.apply(states[tp.partition], prepared[tp])
-                acks += await output.send(outgoing)
+                outgoing += scorer.apply(states[tp.partition], prepared[tp])[0]
                 seen += len(records)
+            acks += await output.send(outgoing)  # once per fetch, as the worker queues them
             acks = [a for a in acks if not a.done() or a.exception() is not None]
         await asyncio.gather(*acks)
     finally:
