@@ -15,9 +15,10 @@
   committed to the group. The committed offsets therefore never pass the state: after a
   crash the next owner restores the snapshot and re-reads from the committed offsets;
   events it sees again are dropped by the engine's event-id dedupe. Nothing is lost and
-  nothing is counted twice. Saving runs in the background, one partition at a time, so
-  fetches keep being handled while snapshots are written; they wait only while a state
-  is copied under the lock (the copy and its serialisation run in threads).
+  nothing is counted twice. Saving runs in the background, one partition at a time and
+  spread over the interval, so fetches keep being handled while snapshots are written;
+  they wait only while a state is copied under the lock (the copy and its serialisation
+  run in threads).
 - **One lock.** Every change to a state and the queueing of the outputs it caused happen
   under one lock hold, so a snapshot taken under the lock never reflects an output that
   is not yet awaited before the snapshot is written.

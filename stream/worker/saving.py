@@ -1,7 +1,10 @@
 """Snapshots of the partition states, written behind the fetch loop.
 
 Every ``interval_s`` the states changed since their last snapshot are saved by a
-background task, one partition at a time: under the runtime's lock the state is copied,
+background task, one partition at a time and spread over the interval (a round of every
+partition's save back to back loaded the worker and the broker at once, and the tail of
+the latency with them; a revocation or a shutdown hurries the rest of the round). Under
+the runtime's lock the state is copied,
 in a thread, with the input offsets it reflects and the outbox's mark (fetches wait for
 the lock; the event loop goes on sending outputs and answering HTTP); then, without the
 lock, the copy is serialised in a thread while fetches are handled, the outputs before
@@ -58,6 +61,7 @@ class Saving:
         self.interval_s = interval_s
         self.last_started_s = time.monotonic()
         self._task: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()  # set: save the rest of the round without pauses
 
     def show_unsaved(self) -> None:
         """Set each state's unsaved-age gauge (what a restart now would re-read)."""
@@ -80,6 +84,7 @@ class Saving:
         """Save the changed states in the background and commit their offsets."""
         self.last_started_s = now_s
         changed = sorted(p for p, state in self._states.items() if state.changes)
+        self._hurry.clear()
         self._task = asyncio.create_task(self._in_turn(changed, consumer))
 
     async def check(self) -> None:
@@ -93,6 +98,7 @@ class Saving:
         task, self._task = self._task, None
         if task is None:
             return
+        self._hurry.set()
         try:
             await task
         except Exception:
@@ -106,9 +112,14 @@ class Saving:
             await self._write(self._snapshot(state))
 
     async def _in_turn(self, partitions: Sequence[int], consumer: Committer) -> None:
-        """Save ``partitions`` one at a time and commit the offsets each reflects; fetches
-        are handled in between."""
-        for partition in partitions:
+        """Save ``partitions`` one at a time, starting one every ``interval_s / n`` unless
+        hurried, and commit the offsets each reflects; fetches are handled in between."""
+        gap_s = self.interval_s / max(len(partitions), 1)
+        began = time.monotonic()
+        for i, partition in enumerate(partitions):
+            if i:
+                await self._pause(began + gap_s - time.monotonic())
+                began = time.monotonic()
             async with self._lock:
                 state = self._states.get(partition)
                 if state is None:  # revoked meanwhile: saved on its way out
@@ -118,6 +129,12 @@ class Saving:
                 snapshot = await asyncio.to_thread(self._snapshot, state)
             await self._write(snapshot)
             await consumer.commit_offsets(snapshot.offsets)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the round is hurried."""
+        if seconds > 0 and not self._hurry.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), seconds)
 
     def _snapshot(self, state: PartitionState) -> _Snapshot:
         """Copy ``state`` (the caller holds the lock) with the input offsets it reflects

@@ -339,6 +339,26 @@ async def test_a_failed_save_stops_the_next_fetch(scorer: Scorer) -> None:
     assert consumer.commits == []
 
 
+async def test_a_round_of_saves_is_spread_over_the_interval_unless_hurried(
+    scorer: Scorer,
+) -> None:
+    """Partitions are saved one every interval / n: all of them back to back loaded the
+    worker and the broker at once. A revocation or a shutdown saves the rest at once."""
+    store, consumer = _Store(), _Consumer()
+    store.opened.set()
+    runtime = _runtime(scorer, store)
+    runtime.states[1] = empty_state(1)
+    runtime.states[1].count_changes(1, NOW_S)
+    await runtime.tick(consumer)  # a save is due: partition 0 now, partition 1 in 5 s
+    await eventually(lambda: consumer.commits)
+    for _ in range(20):
+        await settle()
+    assert [partition for partition, _ in store.writes] == [0]
+    await runtime.saving.finish(None)  # hurried: partition 1 is saved without waiting
+    assert [partition for partition, _ in store.writes] == [0, 1]
+    assert len(consumer.commits) == 2
+
+
 async def test_saving_shows_how_old_the_unsaved_changes_are_and_what_it_wrote(
     scorer: Scorer,
 ) -> None:
