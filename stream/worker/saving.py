@@ -1,16 +1,17 @@
 """Snapshots of the partition states, written behind the fetch loop.
 
 Every ``interval_s`` the states changed since their last snapshot are saved by a
-background task, one partition at a time and spread over the interval (a round of every
-partition's save back to back loaded the worker and the broker at once, and the tail of
-the latency with them; a revocation or a shutdown hurries the rest of the round). Under
-the runtime's lock the state is copied,
-in a thread, with the input offsets it reflects and the outbox's mark (fetches wait for
-the lock; the event loop goes on sending outputs and answering HTTP); then, without the
-lock, the copy is serialised in a thread while fetches are handled, the outputs before
-the mark are awaited, the snapshot is written to the state topic and only then are the
-offsets committed. Committed offsets therefore never pass the saved state, and a
-snapshot never claims an output that is not acknowledged.
+background task, one partition at a time and spread over the interval: saved back to
+back, a round of every partition loaded the worker and the broker at once, and held most
+of the latency's tail. A revocation or a shutdown hurries the rest of the round.
+
+Under the runtime's lock a state is copied, in a thread, with the input offsets it
+reflects and the outbox's mark (fetches wait for the lock; the event loop goes on sending
+outputs and answering HTTP); then, without the lock, the copy is serialised in a thread
+while fetches are handled, the outputs before the mark are awaited, the snapshot is
+written to the state topic and only then are the offsets committed. Committed offsets
+therefore never pass the saved state, and a snapshot never claims an output that is not
+acknowledged.
 """
 
 from __future__ import annotations
