@@ -118,9 +118,7 @@ class Saving:
         gap_s = self.interval_s / max(len(partitions), 1)
         began = time.monotonic()
         for i, partition in enumerate(partitions):
-            if i:
-                await self._pause(began + gap_s - time.monotonic())
-                began = time.monotonic()
+            await self._pause(began + i * gap_s - time.monotonic())
             async with self._lock:
                 state = self._states.get(partition)
                 if state is None:  # revoked meanwhile: saved on its way out
@@ -133,7 +131,7 @@ class Saving:
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less if the round is hurried."""
-        if seconds > 0 and not self._hurry.is_set():
+        if seconds > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._hurry.wait(), seconds)
 
