@@ -1,10 +1,12 @@
 """The edge decoder: raw JSON events (bytes or dicts) -> an ``EventBatch`` of columns.
 
-Per event the hot loop does one ``orjson.loads``, a dict lookup on ``type`` and two list
-appends (the event and its position). Everything else happens per column at the end of
-the batch (:mod:`stream.event_columns`): one C-level ``map(itemgetter(field))`` pass per
-required field, type, range and enum checks (:mod:`stream.validate`), vectorised time
-parsing (:mod:`stream.times`) and one ``np.array`` per column. Bad events become rejects
+Per event the hot loop decodes a shipment or a licence decision into a typed struct
+(:mod:`stream.typed_events`), any other line with one ``orjson.loads`` and a dict lookup
+on ``type``, and makes two list appends (the event and its position). Everything else
+happens per column at the end of the batch (:mod:`stream.event_columns`): one C-level
+``map(attrgetter(field))`` (or ``itemgetter`` over dicts) pass per required field, type,
+range and enum checks (:mod:`stream.validate`), vectorised time parsing
+(:mod:`stream.times`) and one ``np.array`` per column. Bad events become rejects
 ``(position, event_id or None, reason)``; they never stop the batch.
 """
 
@@ -43,6 +45,7 @@ from stream.event_columns import (
 from stream.lexicon import NewsInference
 from stream.news_profiles import news_rows
 from stream.routing import KINDS, event_kind, partition_key
+from stream.typed_events import KIND_OF, TYPED_ERRORS, decode_typed
 
 __all__ = [
     "BATCH_FIELDS",
@@ -98,7 +101,7 @@ def _built(
 ) -> T:
     """``build(collector, rejects)``, or ``absent`` without any column checks when the
     batch holds no event of the collector's kind."""
-    return build(collector, rejects) if collector.events else absent
+    return build(collector, rejects) if collector.events or collector.typed else absent
 
 
 class EventDecoder:
@@ -116,6 +119,10 @@ class EventDecoder:
         collectors = {kind: new_collector(kind) for kind in KINDS}
         # Bound methods in one tuple per kind: the loop below is the decoder's hot path.
         sinks = {kind: (c.events.append, c.positions.append) for kind, c in collectors.items()}
+        typed_sinks = {
+            struct: (collectors[kind].typed.append, collectors[kind].typed_positions.append)
+            for struct, kind in KIND_OF.items()
+        }
         rejects: list[Reject] = []
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
@@ -123,6 +130,15 @@ class EventDecoder:
             if type(value) is dict:
                 event = value
             else:
+                try:
+                    typed = decode_typed(value)
+                except TYPED_ERRORS:
+                    pass  # not a well-typed shipment or licence: the dict path says why
+                else:
+                    add_typed, add_typed_position = typed_sinks[type(typed)]
+                    add_typed(typed)
+                    add_typed_position(position)
+                    continue
                 try:
                     event = loads(value)  # type: ignore[arg-type]
                 except decode_error as exc:

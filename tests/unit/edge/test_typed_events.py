@@ -1,0 +1,117 @@
+"""The decoder's typed fast path (``stream.typed_events``) against its dict path.
+
+Lines given as bytes take the fast path where they can; the same events given as dicts
+(what ``orjson.loads`` makes of them) always take the dict path. Whatever the mix of
+kinds, good and bad fields, the two must give the same columns, rejects and positions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stream.events import BATCH_FIELDS, DecodedBatch, decode_batch
+from stream.typed_events import TYPED_ERRORS, LicenceEvent, ShipmentEvent, decode_typed
+from tests.unit.edge.conftest import EXAMPLES, LICENCE, SHIPMENT
+
+# Values a field may be replaced with: right and wrong JSON types, edge numbers, codes.
+ODD_VALUES: list[object] = [
+    None, True, 0, -1, 1.5, 10**30, 2**63, 1e308, "", "x", "CN", "cn", "delivered",
+    "denied", "2026-01-08T09:30:00Z", "2026-01-08", "n" * 300, "a\x00", [], ["JP"], {},
+]  # fmt: skip
+# Every field of the examples, the optional ones they leave out, and an unknown one.
+OPTIONAL = {"supplier", "value_usd", "authority", "severity", "category", "materials"}
+FIELDS = sorted({name for example in EXAMPLES.values() for name in example} | OPTIONAL | {"x"})
+
+
+def as_reference(lines: list[bytes]) -> list[Any]:
+    """Each line as the dict path sees it: the parsed object, or the raw line if none."""
+    values: list[Any] = []
+    for line in lines:
+        try:
+            parsed = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            parsed = None
+        values.append(parsed if type(parsed) is dict else line)
+    return values
+
+
+def assert_same(fast: DecodedBatch, slow: DecodedBatch) -> None:
+    assert fast.rejects == slow.rejects
+    for kind, positions in slow.positions.items():
+        np.testing.assert_array_equal(fast.positions[kind], positions)
+        a, b = getattr(fast.batch, BATCH_FIELDS[kind]), getattr(slow.batch, BATCH_FIELDS[kind])
+        for column in a._dtypes:
+            np.testing.assert_array_equal(getattr(a, column), getattr(b, column), err_msg=column)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["shipment", "shipment", "licence_decision", "news", "profile"]))
+    event = dict(EXAMPLES[kind], event_id=f"e-{draw(st.integers(0, 10**6))}")
+    for _ in range(draw(st.integers(0, 2))):
+        name = draw(st.sampled_from(FIELDS))
+        if draw(st.booleans()) and name in event:
+            del event[name]
+        else:
+            event[name] = draw(st.sampled_from(ODD_VALUES))
+    return event
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(events(), st.sampled_from([b"", b"[1]", b"{", b"null"])), max_size=40))
+def test_fast_and_dict_paths_decode_alike(mix: list[dict[str, Any] | bytes]) -> None:
+    # The standard library writes integers of any size, as a producer may.
+    lines = [item if isinstance(item, bytes) else json.dumps(item).encode() for item in mix]
+    assert_same(decode_batch(lines), decode_batch(as_reference(lines)))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # A duplicate key: both parsers keep the last value.
+        b'{"type": "shipment", "event_id": "s", "event_time": "2026-01-08T09:30:00Z", '
+        b'"company": "A", "material": "Dy", "origin_country": "CN", '
+        b'"destination_country": "JP", "quantity_kg": true, "status": "held", "quantity_kg": 5}',
+        # A duplicate tag: the struct decoder refuses it, the dict path takes the last.
+        b'{"type": "shipment", "type": "licence_decision", "event_id": "l", '
+        b'"event_time": "2026-01-08T09:30:00Z", "exporting_country": "CN", '
+        b'"destination_country": "JP", "material": "Tb", "decision": "denied"}',
+        # A lone surrogate escape: refused by both.
+        b'{"type": "licence_decision", "event_id": "\\ud800", '
+        b'"event_time": "2026-01-08T09:30:00Z", "exporting_country": "CN", '
+        b'"destination_country": "JP", "material": "Tb", "decision": "denied"}',
+        # A number too large for a double: refused by both.
+        orjson.dumps(SHIPMENT)[:-1] + b', "value_usd": 1e400}',
+    ],
+)
+def test_edge_lines_decode_alike(line: bytes) -> None:
+    lines = [orjson.dumps(SHIPMENT), line, orjson.dumps(LICENCE)]
+    assert_same(decode_batch(lines), decode_batch(as_reference(lines)))
+
+
+def test_mixed_typed_and_dict_rows_keep_input_order() -> None:
+    lines = [
+        orjson.dumps(dict(SHIPMENT, event_id="a")),
+        orjson.dumps(dict(SHIPMENT, event_id="b", quantity_kg=True)),  # dict path: rejected
+        orjson.dumps(dict(SHIPMENT, event_id="c", value_usd="12")),  # dict path: rejected
+        orjson.dumps(dict(SHIPMENT, event_id="d")),
+    ]
+    decoded = decode_batch(lines)
+    assert decoded.batch.shipments.event_id.tolist() == ["a", "d"]
+    assert decoded.positions["shipment"].tolist() == [0, 3]
+    assert [(p, i) for p, i, _ in decoded.rejects] == [(1, "b"), (2, "c")]
+
+
+def test_the_structs_take_shipments_and_licences_and_refuse_the_rest() -> None:
+    assert type(decode_typed(orjson.dumps(SHIPMENT))) is ShipmentEvent
+    assert type(decode_typed(orjson.dumps(LICENCE))) is LicenceEvent
+    for other in (EXAMPLES["news"], EXAMPLES["profile"], dict(SHIPMENT, status=1)):
+        with pytest.raises(TYPED_ERRORS):
+            decode_typed(orjson.dumps(other))
