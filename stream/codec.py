@@ -1,7 +1,10 @@
 """The one JSON codec (orjson with fixed options) and the RFC 3339 time helpers.
 
-Every byte that enters or leaves the service as JSON goes through :func:`decode` and
-:func:`encode`, so options (and their cost) are decided here once.
+Every byte that leaves the service as JSON goes through :func:`encode`, and every byte
+that enters it through :func:`decode` or ``orjson.loads`` with the same (default) options,
+so options (and their cost) are decided here once. The one other decoder is the event
+decoder's fast path for shipments and licence decisions (:mod:`stream.typed_events`),
+which accepts no line that ``orjson`` would refuse.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ reason when there is one. So the fast path only ever accepts what the dict path 
 with the same values, and the column checks (ranges, lengths, codes, times) run on both
 alike. ``tests/unit/test_typed_events.py`` holds the two paths equal.
 
-Unknown fields are ignored, as the dict path ignores them; a JSON integer is accepted for
-a number, as a float of the same value.
+A line with a field outside the contract also takes the dict path (which ignores such
+fields): the structs would skip its value without the checks ``orjson`` makes (valid
+UTF-8, numbers in range), and so accept lines the dict path refuses as not JSON. A JSON
+integer is accepted for a number, as a float of the same value.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ __all__ = [
 
 # gc=False: the structs hold only strings and numbers, so the garbage collector need not
 # track them (20k of them per batch would otherwise trigger collections while decoding).
-class ShipmentEvent(msgspec.Struct, tag_field="type", tag="shipment", gc=False):
+# forbid_unknown_fields: see the module docstring.
+class ShipmentEvent(
+    msgspec.Struct, tag_field="type", tag="shipment", forbid_unknown_fields=True, gc=False
+):
     """A shipment event as decoded by the fast path (field names of the event contract)."""
 
     event_id: str
@@ -48,7 +53,13 @@ class ShipmentEvent(msgspec.Struct, tag_field="type", tag="shipment", gc=False):
     value_usd: float | None = None
 
 
-class LicenceEvent(msgspec.Struct, tag_field="type", tag="licence_decision", gc=False):
+class LicenceEvent(
+    msgspec.Struct,
+    tag_field="type",
+    tag="licence_decision",
+    forbid_unknown_fields=True,
+    gc=False,
+):
     """A licence decision as decoded by the fast path."""
 
     event_id: str

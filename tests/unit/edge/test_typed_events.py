@@ -1,21 +1,24 @@
 """The decoder's typed fast path (``stream.typed_events``) against its dict path.
 
-Lines given as bytes take the fast path where they can; the same events given as dicts
-(what ``orjson.loads`` makes of them) always take the dict path. Whatever the mix of
-kinds, good and bad fields, the two must give the same columns, rejects and positions.
+The decoder takes the fast path where it can; with the fast path turned off, every line
+takes the dict path. Whatever the mix of kinds, good and bad fields, unknown fields and
+lines that are not JSON, the two must give the same columns, rejects and positions.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
+import msgspec
 import numpy as np
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import stream.events as events_module
 from stream.events import BATCH_FIELDS, DecodedBatch, decode_batch
 from stream.typed_events import TYPED_ERRORS, LicenceEvent, ShipmentEvent, decode_typed
 from tests.unit.edge.conftest import EXAMPLES, LICENCE, SHIPMENT
@@ -30,16 +33,16 @@ OPTIONAL = {"supplier", "value_usd", "authority", "severity", "category", "mater
 FIELDS = sorted({name for example in EXAMPLES.values() for name in example} | OPTIONAL | {"x"})
 
 
-def as_reference(lines: list[bytes]) -> list[Any]:
-    """Each line as the dict path sees it: the parsed object, or the raw line if none."""
-    values: list[Any] = []
-    for line in lines:
-        try:
-            parsed = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            parsed = None
-        values.append(parsed if type(parsed) is dict else line)
-    return values
+def _refuse(value: object) -> Any:
+    raise msgspec.ValidationError("the dict path only")
+
+
+def both_paths(lines: list[bytes]) -> tuple[DecodedBatch, DecodedBatch]:
+    """The lines decoded as the decoder does, and with its fast path turned off."""
+    fast = decode_batch(lines)
+    with mock.patch.object(events_module, "decode_typed", _refuse):
+        slow = decode_batch(lines)
+    return fast, slow
 
 
 def assert_same(fast: DecodedBatch, slow: DecodedBatch) -> None:
@@ -69,7 +72,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
 def test_fast_and_dict_paths_decode_alike(mix: list[dict[str, Any] | bytes]) -> None:
     # The standard library writes integers of any size, as a producer may.
     lines = [item if isinstance(item, bytes) else json.dumps(item).encode() for item in mix]
-    assert_same(decode_batch(lines), decode_batch(as_reference(lines)))
+    assert_same(*both_paths(lines))
 
 
 @pytest.mark.parametrize(
@@ -89,11 +92,16 @@ def test_fast_and_dict_paths_decode_alike(mix: list[dict[str, Any] | bytes]) -> 
         b'"destination_country": "JP", "material": "Tb", "decision": "denied"}',
         # A number too large for a double: refused by both.
         orjson.dumps(SHIPMENT)[:-1] + b', "value_usd": 1e400}',
+        # Unknown fields holding what orjson refuses: not UTF-8, a number out of range.
+        orjson.dumps(SHIPMENT)[:-1] + b', "note": "\xff"}',
+        orjson.dumps(LICENCE)[:-1] + b', "note": 1e400}',
+        # An unknown field holding good JSON: the dict path ignores it.
+        orjson.dumps(LICENCE)[:-1] + b', "note": {"a": [1, "b"]}}',
     ],
 )
 def test_edge_lines_decode_alike(line: bytes) -> None:
     lines = [orjson.dumps(SHIPMENT), line, orjson.dumps(LICENCE)]
-    assert_same(decode_batch(lines), decode_batch(as_reference(lines)))
+    assert_same(*both_paths(lines))
 
 
 def test_mixed_typed_and_dict_rows_keep_input_order() -> None:
