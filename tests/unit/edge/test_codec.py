@@ -122,3 +122,31 @@ def test_vectorised_parse_agrees_with_scalar_parse(
     parsed, ok = parse_times(texts)
     assert ok.all()
     assert parsed.tolist() == [parse_time(t) for t in texts]
+
+
+VALID_FORMS = [
+    "2026-01-08T09:30:00Z",
+    "2024-02-29t23:59:59.999z",
+    "1999-12-31T00:00:00+09:30",
+    "2026-07-01T12:00:00.125-04:00",
+]
+
+
+def test_vectorised_parse_agrees_with_scalar_parse_on_near_misses() -> None:
+    """Every valid form with one character changed, or cut short there, in one batch:
+    the vectorised path accepts exactly what the scalar parser accepts, with its value."""
+    texts = [
+        text[:at] + char + text[at + 1 :]
+        for text in VALID_FORMS
+        for at in range(len(text) + 1)
+        for char in "0123456789:-+.TtZz{~ \x00é"
+    ] + [text[:at] for text in VALID_FORMS for at in range(len(text))]
+    parsed, ok = parse_times(texts)
+    for text, seconds, accepted in zip(texts, parsed.tolist(), ok.tolist(), strict=True):
+        try:
+            expected = parse_time(text)
+        except DecodeError:
+            assert not accepted, text
+        else:
+            assert accepted, text
+            assert seconds == expected, text
