@@ -51,10 +51,11 @@ def string_column(
     unicode arrays drop trailing NULs, so "id\\0" and "id" would become one value.
     """
     reason = f"{name} must be a string of 1 to {max_len} characters"
-    types = set(map(type, values))
-    all_strings = types <= {str}
+    joined = _joined(values)
+    all_strings = joined is not None
+    types = {str} if all_strings else set(map(type, values))
     strings = values if all_strings else [v if type(v) is str else "" for v in values]
-    if "\x00" in "".join(strings):  # type: ignore[arg-type]
+    if "\x00" in (joined if joined is not None else "".join(strings)):  # type: ignore[arg-type]
         with_nul = [i for i, v in enumerate(strings) if "\x00" in v]  # type: ignore[operator]
         _mark(reasons, with_nul, f"{name} must not contain NUL characters")
     column = np.array(strings, dtype=np.str_) if len(strings) else np.empty(0, dtype="<U1")
@@ -87,12 +88,21 @@ def check_string(values: Sequence[object], reasons: Reasons, name: str, *, max_l
     Checks types and lengths without building an array; only a column with a bad value
     goes through :func:`string_column` to find the rows.
     """
-    types = set(map(type, values))
+    types = {str} if _joined(values) is not None else set(map(type, values))
     if types <= _STRING_OR_NONE:
         present = values if type(None) not in types else [v for v in values if v is not None]
         if not present or (min(map(len, present)) >= 1 and max(map(len, present)) <= max_len):  # type: ignore[arg-type]
             return
     string_column(values, reasons, name, max_len=max_len, optional=True)
+
+
+def _joined(values: Sequence[object]) -> str | None:
+    """All the values joined when every one is a string, else None: the type check of a
+    whole column in one C call (``set(map(type, ...))`` costs about three times more)."""
+    try:
+        return "".join(values)  # type: ignore[arg-type]
+    except TypeError:
+        return None
 
 
 def _is_none(value: object) -> bool:
