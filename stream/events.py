@@ -43,7 +43,7 @@ from stream.event_columns import (
     shipment_columns,
 )
 from stream.lexicon import NewsInference
-from stream.news_profiles import news_rows
+from stream.news_profiles import NewsRow, news_rows
 from stream.routing import KINDS, event_kind, partition_key
 from stream.typed_events import KIND_OF, TYPED_ERRORS, decode_typed
 
@@ -178,7 +178,8 @@ class EventDecoder:
         self, collector: Collector, rejects: list[Reject]
     ) -> tuple[PolicySignals, NDArray[np.int64]]:
         reasons, event_ids, times = common_columns(collector, collector.columns(rejects))
-        exploded: list[tuple[Any, ...]] = []
+        exploded: list[NewsRow] = []
+        counts = np.zeros(len(collector.events), dtype=np.intp)  # rows of each event
         for i, event in enumerate(collector.events):
             if i in reasons:
                 continue
@@ -186,17 +187,18 @@ class EventDecoder:
             if isinstance(rows, str):
                 reasons[i] = rows
                 continue
-            exploded.extend((i, part, *row) for part, row in enumerate(rows))
+            exploded += rows
+            counts[i] = len(rows)
         record_rejects(collector, reasons, rejects)
         if not exploded:
             return PolicySignals.empty(), np.empty(0, dtype=np.int64)
-        index, part, actor, material, target, company, category, severity = zip(
-            *exploded, strict=True
-        )
-        source = np.array(index, dtype=np.intp)
+        actor, material, target, company, category, severity = zip(*exploded, strict=True)
+        source = np.repeat(np.arange(len(counts)), counts)
+        # Each row's part: its place among the rows of its event.
+        part = np.arange(len(source)) - np.repeat(np.cumsum(counts) - counts, counts)
         signals = PolicySignals(
             event_id=event_ids[source],
-            part=np.array(part, dtype=np.int32),
+            part=part.astype(np.int32),
             time_s=times[source],
             actor=np.array(actor, dtype=np.str_),
             material=np.array(material, dtype=np.str_),

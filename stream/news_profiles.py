@@ -102,13 +102,15 @@ def news_rows(event: dict[str, object], inference: NewsInference) -> str | list[
     code = NEWS_CATEGORIES[str(category)]
     companies = cast(list[str], event.get("companies") or [])
     target_list = cast(list[str], targets)
-    rows: list[NewsRow] = []
-    for material in cast(list[str], materials) or [""]:
-        rows.extend((str(actor), material, target, "", code, severity) for target in target_list)
-        rows.extend((str(actor), material, "", company, code, severity) for company in companies)
-        if not target_list and not companies:
-            rows.append((str(actor), material, "", "", code, severity))
-    return rows
+    # Per material: a row per target, then a row per company, or one row naming neither.
+    # The order numbers the rows (their part), which identify them for deduplication.
+    exposures = [(target, "") for target in target_list] + [("", c) for c in companies]
+    actor_code = str(actor)
+    return [
+        (actor_code, material, target, company, code, severity)
+        for material in cast(list[str], materials) or [""]
+        for target, company in exposures or [("", "")]
+    ]
 
 
 def profile_parts(event: dict[str, object]) -> str | ProfileParts:

@@ -190,6 +190,25 @@ def test_explicit_news_fields_win_and_explode_per_target_and_company() -> None:
     assert set(batch.signals.category.tolist()) == {NewsCategory.SANCTION}
 
 
+def test_news_rows_are_numbered_per_event_in_a_fixed_order() -> None:
+    """A row's part identifies it for deduplication: per material, the targets, then the
+    companies; numbering restarts with each event, whatever else the batch holds."""
+    first = event("news", event_id="n-1", actor_country="CN", materials=["Dy", "Tb"],
+                  target_countries=["JP", "KR"], companies=["Hoshino Magnetics"])  # fmt: skip
+    bare = event("news", event_id="n-2", actor_country="CN", materials=["Ga"],
+                 target_countries=[], companies=[])  # fmt: skip
+    batch, _ = decode_lines(lines(first, event("news", headline=""), bare))
+    signals = batch.signals
+    assert signals.event_id.tolist() == ["n-1"] * 6 + ["n-2"]
+    assert signals.part.tolist() == [0, 1, 2, 3, 4, 5, 0]
+    assert list(zip(signals.material.tolist(), signals.target.tolist(),
+                    signals.company.tolist(), strict=True)) == [
+        ("Dy", "JP", ""), ("Dy", "KR", ""), ("Dy", "", "Hoshino Magnetics"),
+        ("Tb", "JP", ""), ("Tb", "KR", ""), ("Tb", "", "Hoshino Magnetics"),
+        ("Ga", "", ""),
+    ]  # fmt: skip
+
+
 def test_news_category_without_severity_gets_the_category_default() -> None:
     batch, _ = decode_lines(lines(event("news", category="logistics", materials=["Dy"])))
     assert batch.signals.severity.tolist() == [0.3]
