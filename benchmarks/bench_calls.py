@@ -8,7 +8,10 @@ Each figure against a baseline measured in the same run:
     cost of the same calls in batches of 10,000 (the cost of a call that is not per event);
 (e) ``scores`` of 96 keys, half of them of unknown sourcing, as company-named news
     accumulates 1k to 100k policy cells, against the same call with no cells (what a
-    call's cost grows with besides the keys scored).
+    call's cost grows with besides the keys scored);
+(f) ``apply`` of 48 shipments and 2 profiles of known keys on engines of 40k and 400k
+    keys, against the same call on the smaller engine (a profile replaces its key's
+    declared shares: that must cost its key's lanes, not the whole lane table).
 
 Parts (a) to (c) are in ``bench_core.py``, whose synthetic catalogue this one uses.
 
@@ -98,9 +101,36 @@ def bench_news_cells(
               f"{t / floor:5.1f} x the baseline")  # fmt: skip
 
 
+def bench_profile_calls(sizes: tuple[int, ...] = (40_000, 400_000), calls: int = 200) -> None:
+    print("(f) apply of 48 shipments + 2 profiles of known keys, by the engine's size")
+    floor = 0.0
+    for n_keys in sizes:
+        engine = Engine(catalogue(), ScoringParams())
+        for start in range(0, n_keys, 100_000):
+            size = min(100_000, n_keys - start)
+            engine.apply(EventBatch.of(shipments=_shipments(start, size, "seed")))
+        batches = []
+        for i in range(calls):
+            j = (i * 2 + np.arange(2)) * 997 % n_keys  # keys seeded above
+            profiles = Profiles(
+                np.char.add(f"p-{i}-", j.astype(str)), np.full(2, T0 + n_keys + i),
+                np.array([f"seed-co-{x // 4}" for x in j]), np.array(MATERIALS)[j % 4],
+                np.full(2, "JP"), np.full(2, np.nan), np.full(2, 30.0),
+            )  # fmt: skip
+            shipments = _shipments(n_keys + i * 48, 48, "new")
+            batches.append(EventBatch.of(shipments=shipments, profiles=profiles))
+        began = time.perf_counter()
+        for b in batches:
+            engine.apply(b)
+        t = (time.perf_counter() - began) / calls
+        floor = floor or t
+        print(f"    {n_keys:>9,} keys {t * 1e6:8.0f} us per call = {t / floor:5.1f} x the baseline")
+
+
 def main() -> None:
     bench_small_batches()
     bench_news_cells()
+    bench_profile_calls()
 
 
 if __name__ == "__main__":

@@ -274,11 +274,9 @@ def apply_profiles(
     home, _ = country_codes(p.home_country)
     keys["home"][k] = home[win]
     keys["inventory_days"][k] = p.inventory_days[win]
-    if len(k):
-        replaced = np.zeros(len(keys), dtype=np.bool_)
-        replaced[k] = True
-        lanes = state.lanes
-        lanes["declared"][replaced[lanes["key"]]] = 0.0
+    if len(k):  # the replaced keys' lanes, through the chains: O(their lanes), not O(all)
+        lanes, _ = state.lane_chains.children_of(np.unique(k), state.lanes["key"], len(keys))
+        state.lanes["declared"][lanes] = 0.0
     # Shares rows belong to the profile event now in force for their key, or are stale.
     share_company = state.company_ids(shares.company, stable_hash(shares.company))
     share_key = state.key_rows(share_company, share_material)
