@@ -75,7 +75,8 @@ class LicenceEvent(
 
 
 KIND_OF: Final[dict[type, str]] = {ShipmentEvent: "shipment", LicenceEvent: "licence_decision"}
-TYPED_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
+# TypeError: a value that is not bytes or text at all, which orjson refuses with a reason.
+TYPED_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError, TypeError)
 
 decode_typed: Final[Callable[[Any], ShipmentEvent | LicenceEvent]] = msgspec.json.Decoder(
     ShipmentEvent | LicenceEvent

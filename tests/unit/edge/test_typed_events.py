@@ -37,7 +37,7 @@ def _refuse(value: object) -> Any:
     raise msgspec.ValidationError("the dict path only")
 
 
-def both_paths(lines: list[bytes]) -> tuple[DecodedBatch, DecodedBatch]:
+def both_paths(lines: list[Any]) -> tuple[DecodedBatch, DecodedBatch]:
     """The lines decoded as the decoder does, and with its fast path turned off."""
     fast = decode_batch(lines)
     with mock.patch.object(events_module, "decode_typed", _refuse):
@@ -102,6 +102,14 @@ def test_fast_and_dict_paths_decode_alike(mix: list[dict[str, Any] | bytes]) -> 
 def test_edge_lines_decode_alike(line: bytes) -> None:
     lines = [orjson.dumps(SHIPMENT), line, orjson.dumps(LICENCE)]
     assert_same(*both_paths(lines))
+
+
+def test_values_that_are_not_text_are_rejected_as_by_the_dict_path() -> None:
+    values: list[Any] = [None, 5, [1], bytearray(orjson.dumps(SHIPMENT)), orjson.dumps(LICENCE)]
+    fast, slow = both_paths(values)
+    assert_same(fast, slow)
+    assert [position for position, _, _ in fast.rejects] == [0, 1, 2]
+    assert len(fast.batch.shipments) == len(fast.batch.licences) == 1
 
 
 def test_mixed_typed_and_dict_rows_keep_input_order() -> None:
