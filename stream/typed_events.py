@@ -5,10 +5,10 @@ such a line into a slotted struct and checks each field's JSON type as it parses
 without building a dict; ``orjson.loads`` into a dict and the per-field passes over the
 dicts cost about twice as much (``benchmarks/bench_score_cli.py`` (b)). A line the
 structs refuse (another kind, a missing field, a field of the wrong JSON type, not JSON
-at all) goes through :func:`stream.codec.decode` and the dict path, which gives the
-reason when there is one. So the fast path only ever accepts what the dict path accepts,
-with the same values, and the column checks (ranges, lengths, codes, times) run on both
-alike. ``tests/unit/test_typed_events.py`` holds the two paths equal.
+at all, not even bytes or text) goes through ``orjson.loads`` and the dict path, which
+gives the reason when there is one. So the fast path only ever accepts what the dict path
+accepts, with the same values, and the column checks (ranges, lengths, codes, times) run
+on both alike. ``tests/unit/edge/test_typed_events.py`` holds the two paths equal.
 
 A line with a field outside the contract also takes the dict path (which ignores such
 fields): the structs would skip its value without the checks ``orjson`` makes (valid
