@@ -3,9 +3,10 @@
 Measured in one run, each against a baseline measured in the same run:
 
 (a) ``Engine.apply`` on synthetic events in batches of 10k (mostly shipments, some
-    licence decisions, news and profiles) -> events/s, and the ratio to the per-event
-    pure-Python oracle of the same math (``tests/unit/scoring/oracle.py``) timed on a
-    subset and extrapolated per event;
+    licence decisions, news and profiles) -> events/s (the faster of two passes, each into
+    a new engine), and the ratio to the per-event pure-Python oracle of the same math
+    (``tests/unit/scoring/oracle.py``, the faster of two runs) timed on a subset and
+    extrapolated per event;
 (b) one news event fanned out over every key (``apply`` including the changed-key
     mask) -> ms, against a plain numpy pass over the same key arrays (the floor of any
     fan-out), and the time to score the exposed keys;
@@ -175,11 +176,17 @@ def as_dicts(batch: EventBatch) -> list[dict[str, Any]]:
 def bench_apply(n_events: int, n_keys: int, batch_size: int, oracle_events: int) -> None:
     params = ScoringParams(dedupe_capacity=max(n_events, 1))
     batches = shuffled_batches(synthetic(n_events, n_keys), batch_size)
-    engine = Engine(catalogue(), params)
-    start = time.perf_counter()
-    for b in batches:
-        engine.apply(b)
-    elapsed = time.perf_counter() - start
+    # Two passes, each into a new engine: the first also pays the process's first touch
+    # of the memory the state grows into; the faster one is compared with the faster of
+    # the oracle's two runs, and both are printed.
+    passes = []
+    for _ in range(2):
+        engine = Engine(catalogue(), params)
+        start = time.perf_counter()
+        for b in batches:
+            engine.apply(b)
+        passes.append(time.perf_counter() - start)
+    elapsed = min(passes)
     rate = n_events / elapsed
     scored_start = time.perf_counter()
     engine.scores()
@@ -195,7 +202,8 @@ def bench_apply(n_events: int, n_keys: int, batch_size: int, oracle_events: int)
         oracle_rate = max(oracle_rate, len(subset) / (time.perf_counter() - start))
 
     print(f"(a) apply: {n_events:,} events over {engine.n_keys:,} keys, batches of {batch_size:,}")
-    print(f"    engine   {rate / 1e6:8.3f} M events/s  ({elapsed:.2f} s)")
+    print(f"    engine   {rate / 1e6:8.3f} M events/s  ({elapsed:.2f} s; first pass "
+          f"{n_events / passes[0] / 1e6:.3f} M events/s)")  # fmt: skip
     print(f"    oracle   {oracle_rate / 1e6:8.3f} M events/s  (per-event Python, {len(subset):,})")
     print(f"    ratio    {rate / oracle_rate:8.1f} x the oracle (target >= 50 x)")
     print(f"    scores() of all {engine.n_keys:,} keys: {scored * 1e3:.1f} ms")
