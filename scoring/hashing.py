@@ -94,11 +94,13 @@ def stable_hash(strings: NDArray[np.str_]) -> NDArray[np.uint64]:
     words = _code_words(strings)
     h = np.full(words.shape[1], _FNV_OFFSET, dtype=np.uint64)
     step = np.empty_like(h)
-    for word in words:
+    # Which word positions hold no padding in any string: one pass, not one per position.
+    full = np.asarray(words.all(axis=1), dtype=np.bool_)
+    for word, no_padding in zip(words, full.tolist(), strict=True):
         # Padding words are all zero: skipping them makes the hash independent of width.
         np.bitwise_xor(h, word, out=step)
         np.multiply(step, _FNV_PRIME, out=step)
-        if word.all():
+        if no_padding:
             h, step = step, h
         else:
             h = np.where(word != 0, step, h)
