@@ -90,9 +90,10 @@ class Engine:
         self.catalogue = catalogue
         self.params = params
         self._ref = Reference.build(catalogue, params)
-        hashes = stable_hash(self._ref.codes)
-        self._material_order = np.argsort(hashes)
-        self._material_hashes = hashes[self._material_order]
+        # The catalogue's codes in sorted order: a batch's codes are found by one binary
+        # search (measured ~5x faster than hashing them for 48 codes, ~1.4x for 20k).
+        self._material_order = np.argsort(self._ref.codes, kind="stable")
+        self._sorted_codes = self._ref.codes[self._material_order]
         self._state = State()
         self._anchors = Anchors(half_lives(params))
         self._dedupe = DedupeSet(params.dedupe_capacity)
@@ -103,11 +104,9 @@ class Engine:
         """Material index of each code (-1 if unknown) and whether it is in the catalogue."""
         if len(codes) == 0:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.bool_)
-        h = stable_hash(codes)
-        pos = np.minimum(np.searchsorted(self._material_hashes, h), len(self._material_hashes) - 1)
-        ids = self._material_order[pos]
-        known = (self._material_hashes[pos] == h) & (self._ref.codes[ids] == codes)
-        return np.where(known, ids, -1).astype(np.intp), known
+        pos = np.minimum(np.searchsorted(self._sorted_codes, codes), len(self._sorted_codes) - 1)
+        known = self._sorted_codes[pos] == codes
+        return np.where(known, self._material_order[pos], -1).astype(np.intp), known
 
     def _advance(self, latest_s: float) -> None:
         """Move the decay anchors forward, rebasing the stored sums (exact powers of 2)."""
