@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import Engine, ScoringParams
-from scoring.dedupe import DedupeSet
+from scoring.dedupe import DedupeSet, newest_entries
 from scoring.hashing import mix, stable_hash
 from tests.unit.scoring.events import T0, catalogue, shipment, to_batch
 
@@ -86,3 +86,23 @@ def test_duplicates_within_one_batch_are_applied_once() -> None:
     result = engine.apply(to_batch([e, e, e]))
     assert (result.applied, result.duplicates) == (1, 2)
     assert engine.scores().events.tolist() == [1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 2**64 - 1), st.integers(0, 5)), unique_by=lambda e: e[0]),
+    st.integers(-2, 60),
+    st.booleans(),
+)
+def test_newest_entries_are_the_last_of_a_sort_by_time_then_hash(
+    entries: list[tuple[int, int]], keep: int, with_nan: bool
+) -> None:
+    """Few distinct times: many ties at the cut-off, broken by hash as a sort would."""
+    h = np.array([e[0] for e in entries], dtype=np.uint64)
+    t = np.array([float(e[1]) for e in entries])
+    if with_nan and len(t):
+        t[0] = np.nan
+    expected: list[int] = np.lexsort((h, t))[len(h) - keep :].tolist() if keep > 0 else []
+    if keep > len(h):
+        expected = list(range(len(h)))
+    assert sorted(newest_entries(h, t, keep).tolist()) == sorted(expected)
