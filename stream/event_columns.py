@@ -25,7 +25,7 @@ from scoring.columns import (
 )
 from stream.news_profiles import profile_parts
 from stream.times import parse_times
-from stream.typed_events import typed_fields
+from stream.typed_events import LicenceEvent, ShipmentEvent, required_fields, typed_fields
 from stream.validate import (
     Reasons,
     check_alpha2,
@@ -59,25 +59,11 @@ MAX_COMPANY = 200
 MAX_MATERIAL = 32
 MAX_SHORT = 200
 
+# Shipments and licence decisions: the required fields of their typed structs, in order
+# (the column builders below read the columns by position).
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "shipment": (
-        "event_id",
-        "event_time",
-        "company",
-        "material",
-        "origin_country",
-        "destination_country",
-        "quantity_kg",
-        "status",
-    ),
-    "licence_decision": (
-        "event_id",
-        "event_time",
-        "exporting_country",
-        "destination_country",
-        "material",
-        "decision",
-    ),
+    "shipment": required_fields(ShipmentEvent),
+    "licence_decision": required_fields(LicenceEvent),
     "news": ("event_id", "event_time", "headline"),
     "profile": ("event_id", "event_time", "company", "material"),
 }

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from stream.codec import parse_time
 from stream.errors import DecodeError
+from stream.validate import joined_strings
 
 __all__ = ["VECTORISED_FROM", "parse_times"]
 
@@ -37,10 +38,9 @@ def parse_times(values: Sequence[object]) -> tuple[NDArray[np.float64], NDArray[
     if n < VECTORISED_FROM:  # also no values at all
         _parse_each(values, range(n), seconds)
         return seconds, ~np.isnan(seconds)
-    try:  # join refuses anything but strings: the type check of every value, in C
-        joined = "".join(values)  # type: ignore[arg-type]
-        strings: Sequence[str] = values  # type: ignore[assignment]
-    except TypeError:
+    joined = joined_strings(values)
+    strings: Sequence[str] = values  # type: ignore[assignment]
+    if joined is None:  # not all strings
         strings = [v if type(v) is str else "" for v in values]
         joined = "".join(strings)
     if not joined.isascii():

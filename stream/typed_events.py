@@ -29,6 +29,7 @@ __all__ = [
     "LicenceEvent",
     "ShipmentEvent",
     "decode_typed",
+    "required_fields",
     "typed_fields",
 ]
 
@@ -74,13 +75,25 @@ class LicenceEvent(
     processing_days: float | None = None
 
 
-KIND_OF: Final[dict[type, str]] = {ShipmentEvent: "shipment", LicenceEvent: "licence_decision"}
+# The event type of each struct: its tag.
+KIND_OF: Final[dict[type, str]] = {
+    struct: str(struct.__struct_config__.tag) for struct in (ShipmentEvent, LicenceEvent)
+}
 # TypeError: a value that is not bytes or text at all, which orjson refuses with a reason.
 TYPED_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError, TypeError)
 
 decode_typed: Final[Callable[[Any], ShipmentEvent | LicenceEvent]] = msgspec.json.Decoder(
     ShipmentEvent | LicenceEvent
 ).decode
+
+
+def required_fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields an event of ``struct``'s kind must carry, in declaration order.
+
+    >>> required_fields(LicenceEvent)
+    ('event_id', 'event_time', 'exporting_country', 'destination_country', 'material', 'decision')
+    """
+    return tuple(f.name for f in msgspec.structs.fields(struct) if f.required)
 
 
 def typed_fields(event: msgspec.Struct) -> dict[str, Any]:

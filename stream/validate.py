@@ -22,6 +22,7 @@ __all__ = [
     "check_number",
     "check_string",
     "is_alpha2",
+    "joined_strings",
     "number_column",
     "string_column",
 ]
@@ -51,11 +52,13 @@ def string_column(
     unicode arrays drop trailing NULs, so "id\\0" and "id" would become one value.
     """
     reason = f"{name} must be a string of 1 to {max_len} characters"
-    joined = _joined(values)
+    joined = joined_strings(values)
     all_strings = joined is not None
     types = {str} if all_strings else set(map(type, values))
     strings = values if all_strings else [v if type(v) is str else "" for v in values]
-    if "\x00" in (joined if joined is not None else "".join(strings)):  # type: ignore[arg-type]
+    if joined is None:
+        joined = "".join(strings)  # type: ignore[arg-type]
+    if "\x00" in joined:
         with_nul = [i for i, v in enumerate(strings) if "\x00" in v]  # type: ignore[operator]
         _mark(reasons, with_nul, f"{name} must not contain NUL characters")
     column = np.array(strings, dtype=np.str_) if len(strings) else np.empty(0, dtype="<U1")
@@ -88,7 +91,7 @@ def check_string(values: Sequence[object], reasons: Reasons, name: str, *, max_l
     Checks types and lengths without building an array; only a column with a bad value
     goes through :func:`string_column` to find the rows.
     """
-    types = {str} if _joined(values) is not None else set(map(type, values))
+    types = {str} if joined_strings(values) is not None else set(map(type, values))
     if types <= _STRING_OR_NONE:
         present = values if type(None) not in types else [v for v in values if v is not None]
         if not present or (min(map(len, present)) >= 1 and max(map(len, present)) <= max_len):  # type: ignore[arg-type]
@@ -96,9 +99,13 @@ def check_string(values: Sequence[object], reasons: Reasons, name: str, *, max_l
     string_column(values, reasons, name, max_len=max_len, optional=True)
 
 
-def _joined(values: Sequence[object]) -> str | None:
+def joined_strings(values: Sequence[object]) -> str | None:
     """All the values joined when every one is a string, else None: the type check of a
-    whole column in one C call (``set(map(type, ...))`` costs about three times more)."""
+    whole column in one C call (``set(map(type, ...))`` costs about three times more).
+
+    >>> joined_strings(["CN", "JP"]), joined_strings(["CN", None])
+    ('CNJP', None)
+    """
     try:
         return "".join(values)  # type: ignore[arg-type]
     except TypeError:
