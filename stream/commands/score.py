@@ -2,7 +2,9 @@
 
 Streams the file in batches (memory grows with the number of keys, not of events),
 applies each batch to one :class:`scoring.Engine`, then writes every key's score at
-``--as-of`` (default: the latest event time in the input), highest score first.
+``--as-of`` (default: the latest event time in the input), highest score first. Worker
+processes decode batches ahead of the engine (``--jobs``; :mod:`stream.file_batches`):
+the scores are the same as with one.
 Rejected lines go to stderr as ``line N: reason``; a summary line ends the run.
 Exit status: 0 if any line was valid, 1 if none, 2 on usage errors.
 """
@@ -12,8 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +25,14 @@ from config import ConfigError, load_catalogue, load_lexicon, load_scoring_param
 from scoring import ApplyResult, Engine
 from stream.codec import parse_time
 from stream.errors import DecodeError, UsageError
-from stream.events import DecodedBatch, EventDecoder
+from stream.events import EventDecoder
+from stream.file_batches import (
+    MIN_PARALLEL_BYTES,
+    FileBatch,
+    default_jobs,
+    parallel_batches,
+    serial_batches,
+)
 from stream.scores import encode_scores
 
 __all__ = ["register", "run"]
@@ -53,6 +62,16 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_BATCH_SIZE,
         metavar="N",
         help=f"events decoded and applied at a time (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help=(
+            "processes decoding ahead of the engine; 1 decodes in this process (default: "
+            "the CPUs available, at most 8; 1 for files under "
+            f"{MIN_PARALLEL_BYTES >> 20} MiB)"
+        ),
     )
     parser.set_defaults(handler=run)
 
@@ -86,10 +105,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"supplyrisk score: error: {exc}", file=sys.stderr)
         return 2
     tally = Tally()
-    with handle:
-        for decoded, lines, start in _batches(handle, decoder, args.batch_size):
-            result = engine.apply(decoded.batch)
-            _report(decoded, result, lines, start, tally)
+    try:
+        with handle:
+            for batch in _batches(args, handle, decoder):
+                _report(batch, engine.apply(batch.decoded.batch), tally)
+    except BrokenProcessPool:
+        print("supplyrisk score: error: a decoding process stopped unexpectedly", file=sys.stderr)
+        return 2
     if tally.events == tally.rejected:
         print(f"no valid events in {args.events}", file=sys.stderr)
         _summary(0, tally)
@@ -128,24 +150,22 @@ def _open_events(path: Path) -> IO[bytes]:
 
 
 def _batches(
-    handle: IO[bytes], decoder: EventDecoder, size: int
-) -> Iterator[tuple[DecodedBatch, list[bytes], int]]:
-    start = 1  # line numbers are 1-based
-    while lines := list(islice(handle, size)):
-        yield decoder.decode(lines, start), lines, start
-        start += len(lines)
+    args: argparse.Namespace, handle: IO[bytes], decoder: EventDecoder
+) -> Iterator[FileBatch]:
+    """The file's decoded batches: by worker processes when there is work for them."""
+    path: Path = args.events
+    jobs = args.jobs
+    if jobs is None:
+        jobs = default_jobs() if path.is_file() and path.stat().st_size >= MIN_PARALLEL_BYTES else 1
+    if jobs > 1 and path.is_file():
+        return parallel_batches(path, args.config, args.batch_size, jobs)
+    return serial_batches(handle, decoder, args.batch_size)
 
 
-def _report(
-    decoded: DecodedBatch, result: ApplyResult, lines: list[bytes], start: int, tally: Tally
-) -> None:
+def _report(batch: FileBatch, result: ApplyResult, tally: Tally) -> None:
     """Print rejected lines (edge and engine) and update the tally."""
     # A blank line is skipped, not reported; it is always among the decoder's rejects.
-    blank = (
-        {start + i for i, line in enumerate(lines) if not line.strip()}
-        if decoded.rejects
-        else set()
-    )
+    decoded, blank = batch.decoded, batch.blank
     rejected: dict[int, str] = {}
     for line_no, _event_id, reason in decoded.rejects:
         if line_no not in blank:
@@ -160,7 +180,7 @@ def _report(
     out = sys.stderr
     for line_no in sorted(rejected):
         out.write(f"line {line_no}: {rejected[line_no]}\n")
-    tally.events += len(lines) - len(blank)
+    tally.events += batch.lines - len(blank)
     tally.rejected += len(rejected)
     tally.duplicates += result.duplicates
 
