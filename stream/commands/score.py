@@ -6,7 +6,8 @@ applies each batch to one :class:`scoring.Engine`, then writes every key's score
 processes decode batches ahead of the engine (``--jobs``; :mod:`stream.file_batches`):
 the scores are the same as with one.
 Rejected lines go to stderr as ``line N: reason``; a summary line ends the run.
-Exit status: 0 if any line was valid, 1 if none, 2 on usage errors.
+Exit status: 0 if any line was valid, 1 if none, 2 on usage errors, 130 when interrupted
+(Ctrl-C: the decoding processes stop with it, nothing is written).
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
     except BrokenProcessPool:
         print("supplyrisk score: error: a decoding process stopped unexpectedly", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("supplyrisk score: interrupted", file=sys.stderr)
+        return 130
     if tally.events == tally.rejected:
         print(f"no valid events in {args.events}", file=sys.stderr)
         _summary(0, tally)

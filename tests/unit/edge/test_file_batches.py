@@ -98,6 +98,15 @@ def test_a_dead_decoding_process_is_an_error(tmp_path: Path) -> None:
     assert out == b""
 
 
+def test_ctrl_c_stops_quietly(tmp_path: Path) -> None:
+    events = _mixed_file(tmp_path / "in.jsonl")
+    with mock.patch("stream.commands.score.Engine.apply", side_effect=KeyboardInterrupt):
+        code, out, err = _score(events, tmp_path / "out.jsonl", "--jobs", "2")
+    assert code == 130
+    assert err == "supplyrisk score: interrupted\n"
+    assert out == b""
+
+
 @pytest.mark.parametrize("jobs", ["0", "-1", "two"])
 def test_bad_jobs_is_an_argparse_error(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
