@@ -69,8 +69,8 @@ def register(subparsers: Any) -> None:
         type=_positive_int,
         metavar="N",
         help=(
-            "processes decoding ahead of the engine; 1 decodes in this process (default: "
-            "the CPUs available, at most 8; 1 for files under "
+            "processes decoding ahead of the engine; 1 decodes in this process, as does a "
+            "pipe (default: the CPUs available, at most 8; 1 for files under "
             f"{MIN_PARALLEL_BYTES >> 20} MiB)"
         ),
     )
