@@ -44,8 +44,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-import orjson
-from aiokafka import AIOKafkaConsumer
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -53,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from in_loop import handler_in_loop, serve_in_loop
 from stream_load import (
     broker,
+    ceiling,
     create_topic,
     offered_load,
     produce,
@@ -69,31 +68,6 @@ from stream.worker.state_store import StateStore
 from tests.integration.workers import WorkerProcess, service_env
 
 _WARM_UP_S = 5.0
-
-
-async def ceiling(bootstrap: str, topic: str, n: int) -> float:
-    """Seconds for a bare consumer to read and decode n records (first record to last)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=4 << 20,
-    )
-    await consumer.start()
-    seen, started = 0, 0.0
-    try:
-        while seen < n:
-            batches = await consumer.getmany(timeout_ms=2000, max_records=10_000)
-            if batches and not started:
-                started = time.perf_counter()
-            for records in batches.values():
-                for record in records:
-                    orjson.loads(record.value)
-                seen += sum(len(r) for r in batches.values())
-    finally:
-        await consumer.stop()
-    return time.perf_counter() - started
 
 
 def consumed(

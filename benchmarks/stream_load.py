@@ -71,6 +71,31 @@ async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]])
         await producer.stop()
 
 
+async def ceiling(bootstrap: str, topic: str, n: int) -> float:
+    """Seconds for a bare consumer to read and decode n records (first record to last)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
+    seen, started = 0, 0.0
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=2000, max_records=10_000)
+            if batches and not started:
+                started = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    orjson.loads(record.value)
+                seen += sum(len(r) for r in batches.values())
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - started
+
+
 async def offered_load(
     bootstrap: str, topic: str, rate: float, seconds: float, prefix: str = "latency"
 ) -> int:
