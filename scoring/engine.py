@@ -135,7 +135,8 @@ class Engine:
         of; news rows naming another company are checked and counted but not applied.
         """
         admitted = admit(batch, self._material_ids, self.params, now_s)
-        fresh = held_signals(deduplicate(admitted, self._dedupe), holds)
+        new, applied, duplicates = deduplicate(admitted, self._dedupe)
+        fresh = held_signals(new, holds)
         if not math.isnan(fresh.latest_s):
             self._advance(fresh.latest_s)
         state, p, anchors = self._state, self.params, self._anchors
@@ -183,7 +184,7 @@ class Engine:
             for rows in touched:
                 exposed[rows] = True
             changed = np.flatnonzero(exposed)
-        return ApplyResult(changed, fresh.rejected, fresh.applied, fresh.duplicates)
+        return ApplyResult(changed, fresh.rejected, applied, duplicates)
 
     # -- scores ------------------------------------------------------------------------
 

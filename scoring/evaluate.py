@@ -160,7 +160,9 @@ def components(
 
     inventory = keys["inventory_days"][rows]
     cover = params.inventory_cover_days
-    damping = np.where(np.isfinite(inventory), cover / (cover + np.nan_to_num(inventory)), 1.0)
+    damping = np.ones(n)
+    known_cover = np.isfinite(inventory)
+    damping[known_cover] = cover / (cover + inventory[known_cover])
     out = np.empty((n, 5), dtype=np.float64)
     out[:, 0] = concentration
     out[:, 1] = flow * damping

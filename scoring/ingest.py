@@ -68,8 +68,6 @@ class Admitted:
     share_material: Rows
     rejected: Rejections
     latest_s: float  # latest event time among the rows (NaN when none)
-    applied: int = 0
-    duplicates: int = 0
 
 
 def _spread(
@@ -184,8 +182,9 @@ def _rejections(
     )
 
 
-def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
+def deduplicate(a: Admitted, seen: DedupeSet) -> tuple[Admitted, int, int]:
     """Drop rows whose id was applied before (or earlier in the batch); remember the rest.
+    Returns the rows left, and how many events were new and how many duplicates.
 
     Profile origin shares are not deduplicated: they only take effect when their profile
     event is the one in force for the key, so applying them again changes nothing.
@@ -201,10 +200,10 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
         fresh &= first
     # Every copy of a news event has exactly one row with part 0: count events by it.
     first_part = a.signals.part == 0
-    if fresh.all():  # most batches: nothing to drop
+    if fresh.all():  # most batches: nothing to drop (and no copy of ``a``)
         seen.add(ids, times)
         applied = len(a.shipment_id) + len(a.licence_id) + len(a.profile_id)
-        return replace(a, applied=applied + int(first_part.sum()), duplicates=0)
+        return a, applied + int(first_part.sum()), 0
     seen.add(ids[fresh], times[fresh])
     edges = np.cumsum([len(a.shipment_id), len(a.licence_id), len(a.signal_id)])
     f_s, f_d, f_n, f_p = np.split(fresh, edges)
@@ -212,7 +211,7 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
     news_old = int((~f_n & first_part).sum())
     other = len(f_s) + len(f_d) + len(f_p)
     other_new = int(f_s.sum() + f_d.sum() + f_p.sum())
-    return replace(
+    kept = replace(
         a,
         shipments=_take(a.shipments, f_s),
         shipment_material=a.shipment_material[f_s],
@@ -227,9 +226,8 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> Admitted:
         profiles=_take(a.profiles, f_p),
         profile_material=a.profile_material[f_p],
         profile_id=a.profile_id[f_p],
-        applied=other_new + news_new,
-        duplicates=other - other_new + news_old,
     )
+    return kept, other_new + news_new, other - other_new + news_old
 
 
 def held_signals(a: Admitted, holds: Holds | None) -> Admitted:
