@@ -36,14 +36,17 @@ __all__ = [
 
 # gc=False: the structs hold only strings and numbers, so the garbage collector need not
 # track them (20k of them per batch would otherwise trigger collections while decoding).
-# forbid_unknown_fields: see the module docstring.
-class ShipmentEvent(
-    msgspec.Struct, tag_field="type", tag="shipment", forbid_unknown_fields=True, gc=False
-):
-    """A shipment event as decoded by the fast path (field names of the event contract)."""
+# forbid_unknown_fields: see the module docstring. Subclasses inherit both and the tag field.
+class _TypedEvent(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, gc=False):
+    """The fields every event carries (first, in this order)."""
 
     event_id: str
     event_time: str
+
+
+class ShipmentEvent(_TypedEvent, tag="shipment"):
+    """A shipment event as decoded by the fast path (field names of the event contract)."""
+
     company: str
     material: str
     origin_country: str
@@ -54,17 +57,9 @@ class ShipmentEvent(
     value_usd: float | None = None
 
 
-class LicenceEvent(
-    msgspec.Struct,
-    tag_field="type",
-    tag="licence_decision",
-    forbid_unknown_fields=True,
-    gc=False,
-):
+class LicenceEvent(_TypedEvent, tag="licence_decision"):
     """A licence decision as decoded by the fast path."""
 
-    event_id: str
-    event_time: str
     exporting_country: str
     destination_country: str
     material: str

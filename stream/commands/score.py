@@ -158,11 +158,12 @@ def _batches(
 ) -> Iterator[FileBatch]:
     """The file's decoded batches: by worker processes when there is work for them."""
     path: Path = args.events
-    jobs = args.jobs
-    if jobs is None:
-        jobs = default_jobs() if path.is_file() and path.stat().st_size >= MIN_PARALLEL_BYTES else 1
-    if jobs > 1 and path.is_file():
-        return parallel_batches(path, args.config, args.batch_size, jobs)
+    if path.is_file():  # not a pipe: workers can read their batches at an offset
+        jobs = args.jobs
+        if jobs is None:
+            jobs = default_jobs() if path.stat().st_size >= MIN_PARALLEL_BYTES else 1
+        if jobs > 1:
+            return parallel_batches(path, args.config, args.batch_size, jobs)
     return serial_batches(handle, decoder, args.batch_size)
 
 
