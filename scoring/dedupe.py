@@ -1,14 +1,22 @@
 """Bounded-memory set of seen event ids (64-bit stable hashes), evicting the oldest.
 
-An open-addressing hash table (linear probing, load factor <= 1/2) of ``uint64`` hashes
-with the event time of each entry, probed with vectorised rounds. When more than
-``capacity`` ids are held, the oldest by event time (ties: by hash) are evicted down to
-7/8 of the capacity and the table is rebuilt, so the cost of a rebuild is amortised over
-``capacity / 8`` insertions. The slots taken are logged in insertion order (an entry never
-moves between rebuilds), so the held entries are gathered from their slots rather than
-by scanning the whole table: a snapshot of a partition holding 40k ids spent 2.9 ms
-scanning 2M slots. Memory: ``(16 * 2 + 4) * capacity`` bytes at most (two arrays of the
-table size, a power of two >= 2 * capacity, and the log).
+An open-addressing hash table (linear probing, load factor <= 1/2) of ``uint64`` hashes,
+probed with vectorised rounds. The slots taken are logged in insertion order with the
+event time of each entry (an entry never moves between rebuilds), so the held entries
+are gathered from their slots rather than by scanning the whole table (a snapshot of a
+partition holding 40k ids spent 2.9 ms scanning 2M slots), and the times are written in
+order rather than scattered over the table. When more than ``capacity`` ids are held,
+the oldest by event time (ties: by hash) are evicted down to 7/8 of the capacity and the
+table is rebuilt, so the cost of a rebuild is amortised over ``capacity / 8``
+insertions.
+
+:meth:`DedupeSet.admit` probes each id once: an id is held where its probe ends on it,
+and a new id takes the empty slot its probe ended on. New ids racing for one slot go by
+their place in the batch: the first takes the slot, a repeat of it is a duplicate, and
+any other id probes on from the next slot. Memory: ``(8 + 4) * size + (4 + 8) *
+capacity`` bytes at most, where ``size``, the table's, is the power of two from 2 to 4
+times the capacity (the hashes and each slot's claimant in a race; the log of slots and
+times).
 
 False positives: two distinct ids collide with probability 2**-64 per pair; with the set
 full, a new id is wrongly taken for a duplicate with probability ~ capacity * 2**-64
@@ -23,6 +31,7 @@ from numpy.typing import NDArray
 __all__ = ["DedupeSet", "by_hash", "newest_entries"]
 
 _EMPTY = np.uint64(0)
+_UNCLAIMED = np.iinfo(np.int32).max
 
 
 class DedupeSet:
@@ -31,20 +40,26 @@ class DedupeSet:
     Examples
     --------
     >>> seen = DedupeSet(capacity=4)
-    >>> seen.add(np.array([11, 12], dtype=np.uint64), np.array([1.0, 2.0]))
-    >>> seen.contains(np.array([12, 13], dtype=np.uint64)).tolist()
+    >>> seen.admit(np.array([11, 12, 11], dtype=np.uint64), np.array([1.0, 2.0, 3.0])).tolist()
+    [True, True, False]
+    >>> seen.admit(np.array([12, 13], dtype=np.uint64), np.array([4.0, 5.0])).tolist()
+    [False, True]
+    >>> seen.contains(np.array([13, 14], dtype=np.uint64)).tolist()
     [True, False]
     """
 
-    __slots__ = ("capacity", "count", "hashes", "log", "times")
+    __slots__ = ("_claims", "capacity", "count", "hashes", "log", "times")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         size = 1 << max(4, (2 * capacity - 1).bit_length())
         self.hashes = np.zeros(size, dtype=np.uint64)
-        self.times = np.zeros(size, dtype=np.float64)
-        # Slots of the held entries, in insertion order (the first ``count``).
+        # Per slot, the first position in a batch that wants it: scratch, of which only
+        # the slots of one round are read, each after it is written.
+        self._claims = np.empty(size, dtype=np.int32)
+        # Slots and event times of the held entries, in insertion order (the first count).
         self.log = np.empty(capacity, dtype=np.int32 if size <= 2**31 else np.int64)
+        self.times = np.empty(capacity, dtype=np.float64)
         self.count = 0
 
     def __len__(self) -> int:
@@ -55,10 +70,10 @@ class DedupeSet:
         # 0 marks an empty slot; the one hash equal to 0 is stored as 1.
         return np.where(h == _EMPTY, np.uint64(1), h)
 
-    def _probe(self, h: NDArray[np.uint64]) -> NDArray[np.intp]:
-        """Slot holding each hash, or the first empty slot of its probe sequence."""
+    def _probe(self, h: NDArray[np.uint64], slot: NDArray[np.intp]) -> NDArray[np.intp]:
+        """From ``slot`` on (updated in place), the slot holding each hash or the first
+        empty one."""
         mask = len(self.hashes) - 1
-        slot = (h & np.uint64(mask)).astype(np.intp)
         pending = np.arange(len(h))
         while len(pending):
             found = self.hashes[slot[pending]]
@@ -67,13 +82,17 @@ class DedupeSet:
             slot[pending] = (slot[pending] + 1) & mask
         return slot
 
+    def _home(self, h: NDArray[np.uint64]) -> NDArray[np.intp]:
+        return self._probe(h, (h & np.uint64(len(self.hashes) - 1)).astype(np.intp))
+
     def contains(self, h: NDArray[np.uint64]) -> NDArray[np.bool_]:
         """Whether each hash is in the set."""
         h = self._nonzero(np.asarray(h, dtype=np.uint64))
-        return np.asarray(self.hashes[self._probe(h)] == h)
+        return np.asarray(self.hashes[self._home(h)] == h)
 
-    def add(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
-        """Insert hashes (unique, not yet present) seen at event times ``time_s``.
+    def admit(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Whether each id is new (neither held nor earlier in ``h``); remembers the new
+        ones, seen at event times ``time_s``.
 
         Past ``capacity``, the oldest entries by event time (old or new) are dropped down
         to 7/8 of the capacity, so the table never holds more than ``capacity`` ids.
@@ -81,37 +100,64 @@ class DedupeSet:
         h = self._nonzero(np.asarray(h, dtype=np.uint64))
         time_s = np.asarray(time_s, dtype=np.float64)
         if self.count + len(h) > self.capacity:
+            fresh = ~self.contains(h)
+            fresh[fresh] = _first_occurrences(h[fresh])
             held_h, held_t = self.held()  # the rebuild orders them itself
             self._rebuild(
-                np.concatenate([held_h, h]),
-                np.concatenate([held_t, time_s]),
+                np.concatenate([held_h, h[fresh]]),
+                np.concatenate([held_t, time_s[fresh]]),
                 keep=self.capacity - self.capacity // 8,
             )
-            return
-        self._insert(h, time_s)
+            return fresh
+        slot = self._home(h)
+        new: NDArray[np.bool_] = self.hashes[slot] != h
+        self._place(h, time_s, slot, np.flatnonzero(new), new)
+        return new
 
-    def _insert(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
-        while len(h):
-            slot = self._probe(h)
-            self.hashes[slot] = h
-            won = self.hashes[slot] == h  # several new hashes may race for one slot
-            taken = slot[won]
-            self.times[taken] = time_s[won]
-            self.log[self.count : self.count + len(taken)] = taken
-            self.count += len(taken)
-            h, time_s = h[~won], time_s[~won]
+    def add(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
+        """Remember hashes (unique, not yet present) seen at event times ``time_s``."""
+        self.admit(h, time_s)
+
+    def _place(
+        self,
+        h: NDArray[np.uint64],
+        time_s: NDArray[np.float64],
+        slot: NDArray[np.intp],
+        pending: NDArray[np.intp],
+        fresh: NDArray[np.bool_],
+    ) -> None:
+        """Put ``h[pending]`` (absent) in the empty slots their probes ended on; a repeat
+        of an id placed in the same round is marked not ``fresh``."""
+        claims, mask = self._claims, len(self.hashes) - 1
+        while len(pending):
+            wanted = slot[pending]
+            claims[wanted] = _UNCLAIMED
+            np.minimum.at(claims, wanted, pending.astype(np.int32))
+            first = claims[wanted]
+            won = first == pending
+            taken, placed = wanted[won], pending[won]
+            self.hashes[taken] = h[placed]
+            end = self.count + len(taken)
+            self.log[self.count : end] = taken
+            self.times[self.count : end] = time_s[placed]
+            self.count = end
+            lost, by = pending[~won], first[~won]
+            repeat = h[lost] == h[by]
+            fresh[lost[repeat]] = False
+            pending = lost[~repeat]
+            slot[pending] = self._probe(h[pending], (slot[pending] + 1) & mask)
 
     def _rebuild(self, h: NDArray[np.uint64], time_s: NDArray[np.float64], keep: int) -> None:
         newest = newest_entries(h, time_s, keep)
         self.hashes[:] = _EMPTY
-        self.times[:] = 0.0
         self.count = 0
-        self._insert(h[newest], time_s[newest])
+        h, time_s = h[newest], time_s[newest]
+        slot = self._home(h)
+        self._place(h, time_s, slot, np.arange(len(h)), np.ones(len(h), dtype=np.bool_))
 
     def held(self) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
         """Copies of the held hashes and their times, in insertion order."""
-        held = self.log[: self.count]
-        return self.hashes[held], self.times[held]
+        return self.hashes[self.log[: self.count]], self.times[: self.count].copy()
 
     def load(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
         """Replace the contents by ``h`` (unique) with times ``time_s``."""
@@ -120,7 +166,7 @@ class DedupeSet:
 
     def nbytes(self) -> int:
         """Bytes held by the table."""
-        return int(self.hashes.nbytes + self.times.nbytes + self.log.nbytes)
+        return int(self.hashes.nbytes + self._claims.nbytes + self.log.nbytes + self.times.nbytes)
 
 
 def newest_entries(
@@ -160,3 +206,10 @@ def by_hash(
     """Held hashes and times (e.g. :meth:`DedupeSet.held`) by hash: a canonical order."""
     order = np.argsort(h)
     return h[order], time_s[order]
+
+
+def _first_occurrences(h: NDArray[np.uint64]) -> NDArray[np.bool_]:
+    """Whether each hash is the first of its value in ``h``."""
+    first = np.zeros(len(h), dtype=np.bool_)
+    first[np.unique(h, return_index=True)[1]] = True
+    return first

@@ -24,7 +24,6 @@ from scoring.columns import (
     Shipments,
 )
 from scoring.dedupe import DedupeSet
-from scoring.grouping import strictly_increasing
 from scoring.hashing import mix, stable_hash
 from scoring.params import ScoringParams
 from scoring.results import Rejections
@@ -193,18 +192,12 @@ def deduplicate(a: Admitted, seen: DedupeSet) -> tuple[Admitted, int, int]:
     times = np.concatenate(
         [a.shipments.time_s, a.licences.time_s, a.signals.time_s, a.profiles.time_s]
     )
-    fresh = ~seen.contains(ids)
-    if not strictly_increasing(np.sort(ids)):  # repeats within the batch: rare
-        first = np.zeros(len(ids), dtype=np.bool_)
-        first[np.unique(ids, return_index=True)[1]] = True
-        fresh &= first
+    fresh = seen.admit(ids, times)
     # Every copy of a news event has exactly one row with part 0: count events by it.
     first_part = a.signals.part == 0
     if fresh.all():  # most batches: nothing to drop (and no copy of ``a``)
-        seen.add(ids, times)
         applied = len(a.shipment_id) + len(a.licence_id) + len(a.profile_id)
         return a, applied + int(first_part.sum()), 0
-    seen.add(ids[fresh], times[fresh])
     edges = np.cumsum([len(a.shipment_id), len(a.licence_id), len(a.signal_id)])
     f_s, f_d, f_n, f_p = np.split(fresh, edges)
     news_new = int((f_n & first_part).sum())

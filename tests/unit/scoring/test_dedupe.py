@@ -42,7 +42,7 @@ def test_set_never_holds_more_than_capacity_and_evicts_the_oldest() -> None:
     held = seen.contains(hashes)
     assert held[-80:].all()  # the newest are remembered
     assert not held[:200].any()  # the oldest were evicted
-    assert seen.nbytes() <= 16 * 2 * 2 * 100  # two arrays, table <= 4 * capacity slots
+    assert seen.nbytes() <= (8 + 4) * 4 * 100 + (4 + 8) * 100  # table <= 4 * capacity slots
 
 
 @settings(max_examples=60, deadline=None)
@@ -55,18 +55,50 @@ def test_held_entries_are_exactly_the_table_contents(
     capacity: int, batches: list[list[int]]
 ) -> None:
     seen = DedupeSet(capacity)
+    time_of: dict[int, float] = {}
     for i, batch in enumerate(batches):
         h = np.array(batch, dtype=np.uint64)
         h = h[~seen.contains(h)]
         seen.add(h, np.full(len(h), float(i)))
+        time_of.update(dict.fromkeys(h.tolist(), float(i)))
         held_h, held_t = seen.held()
         occupied = np.flatnonzero(seen.hashes != 0)  # a scan of the whole table
         assert sorted(held_h.tolist()) == sorted(seen.hashes[occupied].tolist())
-        assert sorted(zip(held_h.tolist(), held_t.tolist(), strict=True)) == sorted(
-            zip(seen.hashes[occupied].tolist(), seen.times[occupied].tolist(), strict=True)
-        )
+        assert held_t.tolist() == [time_of[v] for v in held_h.tolist()]
         assert len(held_h) == len(seen) <= capacity
         assert seen.contains(held_h).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 60),
+    # Few distinct values: repeats within a batch and across batches, races for slots.
+    st.lists(st.lists(st.integers(1, 40), max_size=40), max_size=10),
+)
+def test_admit_is_new_ids_in_first_occurrence_against_a_python_set(
+    capacity: int, batches: list[list[int]]
+) -> None:
+    """``admit`` is a set's membership, first occurrence in the batch deciding repeats;
+    past the capacity the set holds only ids it admitted, at most ``capacity`` of them,
+    and an id it forgot is new again."""
+    seen, model = DedupeSet(capacity), set[int]()
+    for i, batch in enumerate(batches):
+        h = np.array(batch, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        evicting = len(seen) + len(h) > capacity
+        expected, batch_seen = [], set()
+        for v in h.tolist():
+            expected.append(v not in model and v not in batch_seen)
+            batch_seen.add(v)
+        fresh = seen.admit(h, np.full(len(h), float(i)))
+        assert fresh.tolist() == expected
+        held = set(seen.held()[0].tolist())
+        assert len(held) == len(seen) <= capacity
+        if evicting:  # some ids are forgotten, and may return as new
+            assert held <= model | batch_seen
+            model = held
+        else:
+            model |= batch_seen
+            assert held == model
 
 
 def test_engine_dedupe_is_bounded_and_old_ids_may_return() -> None:
