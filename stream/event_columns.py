@@ -27,6 +27,10 @@ from stream.news_profiles import profile_parts
 from stream.times import parse_times
 from stream.typed_events import LicenceEvent, ShipmentEvent, required_fields, typed_fields
 from stream.validate import (
+    MAX_COMPANY,
+    MAX_EVENT_ID,
+    MAX_MATERIAL,
+    MAX_SHORT,
     Reasons,
     check_alpha2,
     check_enum,
@@ -54,10 +58,6 @@ __all__ = [
 Reject = tuple[int, str | None, str]
 STATUS: dict[str, int] = {s.name.lower(): int(s) for s in ShipmentStatus}
 DECISION: dict[str, int] = {d.name.lower(): int(d) for d in Decision}
-MAX_EVENT_ID = 128
-MAX_COMPANY = 200
-MAX_MATERIAL = 32
-MAX_SHORT = 200
 
 # Shipments and licence decisions: the required fields of their typed structs, in order
 # (the column builders below read the columns by position).
@@ -195,7 +195,11 @@ def shipment_columns(
     destination = check_alpha2(columns[5], reasons, "destination_country")
     quantity = check_number(columns[6], reasons, "quantity_kg")
     status = check_enum(columns[7], reasons, "status", STATUS)
-    if collector.is_typed or any(len(e) > len(REQUIRED["shipment"]) + 1 for e in collector.events):
+    # Typed events had their optional fields checked by their struct's constraints as
+    # they were decoded; dicts only need the checks when they carry more fields.
+    if not collector.is_typed and any(
+        len(e) > len(REQUIRED["shipment"]) + 1 for e in collector.events
+    ):
         check_string(collector.optional("supplier"), reasons, "supplier", max_len=MAX_SHORT)
         check_number(collector.optional("value_usd"), reasons, "value_usd", optional=True)
     record_rejects(collector, reasons, rejects)
@@ -219,7 +223,8 @@ def licence_columns(
     company = string_column(
         collector.optional("company"), reasons, "company", max_len=MAX_COMPANY, optional=True
     )
-    check_string(collector.optional("authority"), reasons, "authority", max_len=MAX_SHORT)
+    if not collector.is_typed:  # else checked by the struct's constraints
+        check_string(collector.optional("authority"), reasons, "authority", max_len=MAX_SHORT)
     quantity = check_number(
         collector.optional("quantity_kg"), reasons, "quantity_kg", optional=True
     )

@@ -11,16 +11,13 @@ from typing import cast
 
 from scoring.columns import NewsCategory
 from stream.lexicon import NewsInference
-from stream.validate import is_alpha2
+from stream.validate import MAX_COMPANY, MAX_MATERIAL, MAX_SHORT, is_alpha2
 
 __all__ = ["NEWS_CATEGORIES", "NewsRow", "ProfileParts", "news_rows", "profile_parts"]
 
 NEWS_CATEGORIES: dict[str, int] = {c.name.lower(): int(c) for c in NewsCategory}
 MAX_HEADLINE = 1000
 MAX_BODY = 100_000
-MAX_SHORT = 200
-MAX_MATERIAL = 32
-MAX_COMPANY = 200
 
 # (actor, material, target, company, category code, severity)
 NewsRow = tuple[str, str, str, str, int, float]

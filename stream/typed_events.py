@@ -19,9 +19,11 @@ integer is accepted for a number, as a float of the same value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
+
+from stream.validate import MAX_SHORT
 
 __all__ = [
     "KIND_OF",
@@ -37,6 +39,12 @@ __all__ = [
 # gc=False: the structs hold only strings and numbers, so the garbage collector need not
 # track them (20k of them per batch would otherwise trigger collections while decoding).
 # forbid_unknown_fields: see the module docstring. Subclasses inherit both and the tag field.
+# Optional fields the columns do not keep, checked here as they are decoded, as the dict
+# path checks them (stream.event_columns): a value out of bounds sends its line there.
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SHORT)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+
+
 class _TypedEvent(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, gc=False):
     """The fields every event carries (first, in this order)."""
 
@@ -53,8 +61,8 @@ class ShipmentEvent(_TypedEvent, tag="shipment"):
     destination_country: str
     quantity_kg: float
     status: str
-    supplier: str | None = None
-    value_usd: float | None = None
+    supplier: ShortText | None = None
+    value_usd: NonNegative | None = None
 
 
 class LicenceEvent(_TypedEvent, tag="licence_decision"):
@@ -65,7 +73,7 @@ class LicenceEvent(_TypedEvent, tag="licence_decision"):
     material: str
     decision: str
     company: str | None = None
-    authority: str | None = None
+    authority: ShortText | None = None
     quantity_kg: float | None = None
     processing_days: float | None = None
 

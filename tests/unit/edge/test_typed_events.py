@@ -104,6 +104,34 @@ def test_edge_lines_decode_alike(line: bytes) -> None:
     assert_same(*both_paths(lines))
 
 
+@pytest.mark.parametrize(
+    ("example", "field", "value", "refused"),
+    [
+        (SHIPMENT, "supplier", "", True),
+        (SHIPMENT, "supplier", "n" * 201, True),
+        (SHIPMENT, "supplier", "n" * 200, False),
+        (SHIPMENT, "value_usd", -1, True),
+        (SHIPMENT, "value_usd", 0, False),
+        (LICENCE, "authority", "", True),
+        (LICENCE, "authority", "n" * 201, True),
+        (LICENCE, "quantity_kg", -0.5, True),
+        (LICENCE, "processing_days", -1, True),
+    ],
+)
+def test_optional_fields_out_of_bounds_are_refused_among_typed_lines(
+    example: dict[str, Any], field: str, value: object, refused: bool
+) -> None:
+    """The other lines take the fast path, whose columns skip the checks its structs made:
+    the bad value sends its line down the dict path, which refuses it, with its reason."""
+    bad = dict(example, event_id="odd", **{field: value})
+    lines = [orjson.dumps(example), orjson.dumps(bad), orjson.dumps(example)]
+    fast, slow = both_paths(lines)
+    assert_same(fast, slow)
+    assert [(p, i) for p, i, reason in fast.rejects if field in reason] == (
+        [(1, "odd")] if refused else []
+    )
+
+
 def test_values_that_are_not_text_are_rejected_as_by_the_dict_path() -> None:
     values: list[Any] = [None, 5, [1], bytearray(orjson.dumps(SHIPMENT)), orjson.dumps(LICENCE)]
     fast, slow = both_paths(values)
