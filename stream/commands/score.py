@@ -163,7 +163,7 @@ def _batches(
         if jobs is None:
             jobs = default_jobs() if path.stat().st_size >= MIN_PARALLEL_BYTES else 1
         if jobs > 1:
-            return parallel_batches(path, args.config, args.batch_size, jobs)
+            return parallel_batches(path, args.config, args.batch_size, jobs, decoder)
     return serial_batches(handle, decoder, args.batch_size)
 
 

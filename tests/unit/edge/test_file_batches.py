@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import orjson
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stream.cli import main
-from stream.file_batches import FileBatch, line_spans
+from stream.file_batches import START_UP_BATCHES, FileBatch, in_file_order, line_spans
 from tests.unit.edge.conftest import LICENCE, NEWS, PROFILE, SHIPMENT, event
 
 _LINE = st.lists(st.sampled_from([b"a", b"\n", b"\r", b" ", b"{}"]), max_size=8).map(b"".join)
@@ -37,6 +39,54 @@ def test_spans_hold_the_lines_of_iterating_the_file(
     spans = list(line_spans(io.BytesIO(data), size, block_bytes))
     assert [list(io.BytesIO(data[s.start : s.end])) for s in spans] == expected
     assert [s.first_line for s in spans] == [1 + size * i for i in range(len(expected))]
+
+
+class _Worker(Future[Any]):
+    """A worker's batch: delivered when it is asked for, unless delivered before."""
+
+    def __init__(self, span: int) -> None:
+        super().__init__()
+        self.span = span
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self.done():
+            self.set_result(f"worker {self.span}")
+        return super().result(timeout)
+
+
+def _in_order(spans: int, jobs: int, delivered_at: int | None) -> tuple[list[Any], list[int]]:
+    """The batches in_file_order yields, and the spans decoded here; the first worker
+    delivers while this process decodes span ``delivered_at``. Checks the bound on the
+    batches in flight in the workers at every hand-over."""
+    workers: dict[int, _Worker] = {}
+    here: list[int] = []
+    out: list[Any] = []
+
+    def submit(span: int) -> _Worker:
+        taken = sum(1 for batch in out if batch.startswith("worker"))
+        assert len(workers) - taken < jobs + 1  # in flight once this one is
+        workers[span] = _Worker(span)
+        return workers[span]
+
+    def decode_here(span: int) -> str:
+        if span == delivered_at:
+            workers[0].result()
+        here.append(span)
+        return f"here {span}"
+
+    out.extend(in_file_order(range(spans), submit, decode_here, jobs))  # type: ignore[arg-type]
+    return out, here
+
+
+def test_spans_are_decoded_here_until_a_worker_delivers() -> None:
+    out, here = _in_order(30, jobs=2, delivered_at=None)
+    assert here == list(range(3, 3 + START_UP_BATCHES))
+    assert out == [f"{'here' if s in here else 'worker'} {s}" for s in range(30)]
+    out, here = _in_order(30, jobs=2, delivered_at=4)
+    assert here == [3, 4]
+    assert out == [f"{'here' if s in here else 'worker'} {s}" for s in range(30)]
+    out, here = _in_order(2, jobs=3, delivered_at=None)  # fewer spans than workers
+    assert (out, here) == (["worker 0", "worker 1"], [])
 
 
 def _mixed_file(path: Path) -> Path:
