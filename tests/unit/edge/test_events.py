@@ -114,6 +114,20 @@ def test_each_bad_input_is_rejected_with_its_reason(raw: bytes, reason: str) -> 
     assert decoded.positions["shipment"].tolist()[:2] == [1, 3]
 
 
+@pytest.mark.parametrize("field", ["event_id", "company", "material"])
+def test_a_very_long_string_is_rejected_without_widening_its_column(field: str) -> None:
+    """Rejected for its length, and left out of the column: numpy would otherwise give
+    every row of the batch that value's width (100k characters: 0.8 GB for 2,000 rows)."""
+    good = [orjson.dumps(dict(SHIPMENT, event_id=f"s-{i}")) for i in range(50)]
+    long_one = orjson.dumps({**SHIPMENT, "event_id": "long", field: "x" * 100_000})
+    decoded = decode_batch([*good[:25], long_one, *good[25:]])
+    assert [(p, reason.split(" ")[0]) for p, _, reason in decoded.rejects] == [(25, field)]
+    assert "longer than" in decoded.rejects[0][2]
+    shipments = decoded.batch.shipments
+    assert shipments.event_id.tolist() == [f"s-{i}" for i in range(50)]
+    assert getattr(shipments, field).itemsize <= 4 * 200
+
+
 def test_reject_carries_the_event_id_when_it_has_one() -> None:
     _, rejects = decode_lines(lines(event("shipment", status="lost")))
     assert rejects[0][1] == "s-1"
