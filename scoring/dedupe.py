@@ -55,7 +55,8 @@ class DedupeSet:
         size = 1 << max(4, (2 * capacity - 1).bit_length())
         self.hashes = np.zeros(size, dtype=np.uint64)
         # Per slot, the first position in a batch that wants it: scratch, of which only
-        # the slots of one round are read, each after it is written.
+        # the slots of one round are read, each after it is written (int32: a batch holds
+        # fewer than 2**31 ids).
         self._claims = np.empty(size, dtype=np.int32)
         # Slots and event times of the held entries, in insertion order (the first count).
         self.log = np.empty(capacity, dtype=np.int32 if size <= 2**31 else np.int64)
@@ -115,7 +116,8 @@ class DedupeSet:
         return new
 
     def add(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
-        """Remember hashes (unique, not yet present) seen at event times ``time_s``."""
+        """Remember hashes seen at event times ``time_s`` (:meth:`admit`, its answer
+        dropped)."""
         self.admit(h, time_s)
 
     def _place(

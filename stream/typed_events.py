@@ -36,15 +36,15 @@ __all__ = [
 ]
 
 
-# gc=False: the structs hold only strings and numbers, so the garbage collector need not
-# track them (20k of them per batch would otherwise trigger collections while decoding).
-# forbid_unknown_fields: see the module docstring. Subclasses inherit both and the tag field.
 # Optional fields the columns do not keep, checked here as they are decoded, as the dict
 # path checks them (stream.event_columns): a value out of bounds sends its line there.
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SHORT)]
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 
 
+# gc=False: the structs hold only strings and numbers, so the garbage collector need not
+# track them (20k of them per batch would otherwise trigger collections while decoding).
+# forbid_unknown_fields: see the module docstring. Subclasses inherit both and the tag field.
 class _TypedEvent(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, gc=False):
     """The fields every event carries (first, in this order)."""
 
