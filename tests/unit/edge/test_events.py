@@ -11,6 +11,7 @@ import pytest
 from scoring import Decision, NewsCategory, ShipmentStatus
 from stream.errors import DecodeError
 from stream.events import decode_batch, decode_lines, event_kind, partition_key
+from stream.news_profiles import MAX_ITEMS
 from tests.unit.edge.conftest import LICENCE, NEWS, PROFILE, SHIPMENT, event
 
 
@@ -126,6 +127,28 @@ def test_a_very_long_string_is_rejected_without_widening_its_column(field: str) 
     shipments = decoded.batch.shipments
     assert shipments.event_id.tolist() == [f"s-{i}" for i in range(50)]
     assert getattr(shipments, field).itemsize <= 4 * 200
+
+
+def test_a_news_event_has_a_bounded_number_of_rows() -> None:
+    """Each list holds at most MAX_ITEMS items, so an event's rows are bounded; past it,
+    the event is rejected with the reason and its batch decodes as usual."""
+    most = [f"m{i}" for i in range(MAX_ITEMS)]
+    targets = [f"{a}{b}" for a in "ABCDEFGH" for b in "ABCD"][:MAX_ITEMS]
+    companies = [f"c{i}" for i in range(MAX_ITEMS)]
+    largest = event("news", materials=most, target_countries=targets, companies=companies)
+    decoded = decode_batch(lines(largest))
+    assert decoded.rejects == []
+    assert len(decoded.batch.signals) == MAX_ITEMS * 2 * MAX_ITEMS
+    for field, values in (
+        ("materials", most),
+        ("target_countries", targets),
+        ("companies", companies),
+    ):
+        too_many = event("news", **{field: [*values, values[0]]})
+        decoded = decode_batch([orjson.dumps(SHIPMENT), orjson.dumps(too_many)])
+        assert [(p, reason.split(" ")[0]) for p, _, reason in decoded.rejects] == [(1, field)]
+        assert f"at most {MAX_ITEMS}" in decoded.rejects[0][2]
+        assert len(decoded.batch.shipments) == 1
 
 
 def test_reject_carries_the_event_id_when_it_has_one() -> None:
