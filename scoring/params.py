@@ -76,11 +76,13 @@ class ScoringParams:
     # Inventory cover damps near-term components by cover / (cover + inventory_days).
     inventory_cover_days: float = 365.0
 
-    # Limits: dedupe memory, timestamp sanity, string lengths.
+    # Limits: dedupe memory, timestamp sanity, string lengths, quantities (a shipment of
+    # 1e308 kg, a finite JSON number, overflowed the flow sums to inf and scored NaN).
     dedupe_capacity: int = 1_000_000
     max_future_s: float = 300.0
     max_event_id_len: int = 128
     max_company_len: int = 200
+    max_quantity_kg: float = 1e12
 
     def __post_init__(self) -> None:
         thresholds = tuple(float(v) for v in self.level_thresholds)
@@ -138,6 +140,7 @@ _POSITIVE = (
     "licence_prior_approvals",
     "max_event_id_len",
     "max_company_len",
+    "max_quantity_kg",
 )
 _FRACTIONS = ("pending_denial_weight", "delayed_weight", "held_weight", "cancelled_weight")
 

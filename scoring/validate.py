@@ -6,6 +6,7 @@ for those only, the first failing rule's message. Rules compare whole columns at
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -106,12 +107,15 @@ class Reasons:
         """A material code from the catalogue."""
         self.fail(~known, _quoted("unknown material ", values))
 
-    def quantity(self, field: str, values: NDArray[np.float64], *, optional: bool) -> None:
-        """A finite number >= 0 (``NaN`` allowed when optional)."""
-        bad = ~(np.isfinite(values) & (values >= 0))
+    def quantity(
+        self, field: str, values: NDArray[np.float64], *, optional: bool, high: float = math.inf
+    ) -> None:
+        """A finite number in [0, ``high``] (``NaN`` allowed when optional)."""
+        bad = ~(np.isfinite(values) & (values >= 0) & (values <= high))
         if optional:
             bad &= ~np.isnan(values)
-        self.fail(bad, f"{field} must be a finite number >= 0")
+        bound = ">= 0" if math.isinf(high) else f"in [0, {high:g}]"
+        self.fail(bad, f"{field} must be a finite number {bound}")
 
     def code(self, field: str, values: NDArray[np.int8], n_codes: int) -> None:
         """An enumeration code in ``0 .. n_codes - 1``."""
@@ -138,7 +142,7 @@ def check_shipments(
     r.material(known, s.material)
     r.country("origin_country", s.origin, required=True)
     r.country("destination_country", s.destination, required=True)
-    r.quantity("quantity_kg", s.quantity_kg, optional=False)
+    r.quantity("quantity_kg", s.quantity_kg, optional=False, high=params.max_quantity_kg)
     r.code("status", s.status, 5)
     return r
 
@@ -154,7 +158,7 @@ def check_licences(
     r.material(known, d.material)
     r.code("decision", d.decision, 5)
     r.company(d.company, params, required=False)
-    r.quantity("quantity_kg", d.quantity_kg, optional=True)
+    r.quantity("quantity_kg", d.quantity_kg, optional=True, high=params.max_quantity_kg)
     r.quantity("processing_days", d.processing_days, optional=True)
     return r
 

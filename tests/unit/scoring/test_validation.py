@@ -73,6 +73,28 @@ def test_event_id_length_bound() -> None:
     assert rejected([shipment("x" * 128, T0, "Acme", "Dy", "CN")]) == {}
 
 
+def test_quantities_are_bounded_so_that_the_sums_stay_finite() -> None:
+    """A shipment of 1e308 kg is a finite number, and two of them overflowed the flow sums
+    to inf, and the score to NaN; past ``max_quantity_kg`` they are refused, and many
+    shipments at the bound still score within [0, 100]."""
+    bound = ScoringParams().max_quantity_kg
+    over = [shipment(f"big-{i}", T0 + i, "Acme", "Dy", "CN", quantity_kg=1e308) for i in range(2)]
+    over.append(licence("big-l", T0, "CN", "JP", "Dy", company="Acme", quantity_kg=bound * 2))
+    assert {e: why for e, (_, _, why) in rejected(over).items()} == dict.fromkeys(
+        ["big-0", "big-1", "big-l"], "quantity_kg must be a finite number in [0, 1e+12]"
+    )
+    engine = Engine(catalogue(), ScoringParams())
+    at_bound = [
+        shipment(f"s-{i}", T0 + i, "Acme", "Dy", origin, quantity_kg=bound, status=status)
+        for i in range(200)
+        for origin, status in (("CN", 1), ("AU", 2))
+    ]
+    assert len(engine.apply(to_batch(at_bound)).rejected.event_id) == 0
+    table = engine.scores()
+    assert np.isfinite(table.score).all()
+    assert ((table.score >= 0) & (table.score <= 100)).all()
+
+
 def test_future_events_are_refused_only_against_now() -> None:
     late = shipment("late", T0 + 301, "Acme", "Dy", "CN")
     assert "future" in rejected([late], now_s=T0)["late"][2]
