@@ -6,7 +6,6 @@ applies each batch to one :class:`scoring.Engine`, then writes every key's score
 processes decode batches ahead of the engine (``--jobs``; :mod:`stream.file_batches`):
 the scores are the same as with one.
 Rejected lines go to stderr as ``line N: reason``; a summary line ends the run.
-``--as-of`` may not be before the latest event time (the engine keeps no history).
 Exit status: 0 if any line was valid, 1 if none, 2 on usage errors, 130 when interrupted
 (Ctrl-C: the decoding processes stop with it, nothing is written).
 """
@@ -25,7 +24,7 @@ import numpy as np
 
 from config import ConfigError, load_catalogue, load_lexicon, load_scoring_params
 from scoring import ApplyResult, Engine
-from stream.codec import format_time, parse_time
+from stream.codec import parse_time
 from stream.errors import DecodeError, UsageError
 from stream.events import EventDecoder
 from stream.file_batches import (
@@ -55,9 +54,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--events", required=True, type=Path, metavar="FILE.jsonl", help="one event per line"
     )
-    parser.add_argument(
-        "--as-of", metavar="TIME", help="RFC 3339 time, not before the latest event (default)"
-    )
+    parser.add_argument("--as-of", metavar="TIME", help="RFC 3339 time (default: latest event)")
     parser.add_argument("--out", type=Path, metavar="FILE.jsonl", help="default: stdout")
     parser.add_argument("--config", type=Path, metavar="DIR", help="default: the config package")
     parser.add_argument(
@@ -123,22 +120,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"no valid events in {args.events}", file=sys.stderr)
         _summary(0, tally)
         return 1
-    return _write_scores(args, engine, as_of_s, tally)
-
-
-def _write_scores(
-    args: argparse.Namespace, engine: Engine, as_of_s: float | None, tally: Tally
-) -> int:
-    """Every key's score at ``as_of_s`` (default: the latest event), highest first."""
-    if as_of_s is not None and as_of_s < engine.latest_time_s:
-        # The engine holds sums decayed to its latest event, not a history: read earlier,
-        # later evidence would count more than in full (and overflow decades back).
-        print(
-            f"supplyrisk score: error: --as-of {args.as_of} is before the latest event time "
-            f"in the input ({format_time(engine.latest_time_s)}); score the events up to it",
-            file=sys.stderr,
-        )
-        return 2
     table = engine.scores(as_of_s=engine.latest_time_s if as_of_s is None else as_of_s)
     order = np.lexsort((table.material, table.company, -table.score))
     lines_out = encode_scores(table)

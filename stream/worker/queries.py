@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from scoring import LEVELS
-from stream.codec import format_time, parse_time
+from stream.codec import parse_time
 from stream.errors import DecodeError
 from stream.scores import score_records
 from stream.worker.partition_state import PartitionState
@@ -42,9 +42,6 @@ def one_score(
     for state in states:
         row = state.engine.lookup(np.array([company]), np.array([material]))
         if row[0] >= 0:
-            latest_s = state.engine.latest_time_s
-            if as_of_s is not None and as_of_s < latest_s:  # no history to read back
-                return _error(400, "as_of is before the latest event", latest=format_time(latest_s))
             table = state.engine.scores(row, as_of_s=as_of_s)
             return 200, score_records(table)[0]
     return _error(404, "unknown key", company=company, material=material)

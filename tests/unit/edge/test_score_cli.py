@@ -66,25 +66,6 @@ def test_as_of_and_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(line)["as_of"] == "2026-02-01T00:00:00Z"
 
 
-def test_as_of_before_the_latest_event_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Read decades back, later evidence overflowed and the scores came out null; read a
-    little back, it counts more than in full. The engine keeps no history to read."""
-    events = write_events(tmp_path / "in.jsonl", SHIPMENT)
-    out = tmp_path / "scores.jsonl"
-    argv = ["score", "--events", str(events), "--out", str(out), "--as-of"]
-    for as_of in ("1900-01-01T00:00:00Z", "2026-01-08T09:29:59Z"):
-        assert main([*argv, as_of]) == 2
-        err = capsys.readouterr().err
-        assert err == (
-            f"supplyrisk score: error: --as-of {as_of} is before the latest event time in "
-            "the input (2026-01-08T09:30:00Z); score the events up to it\n"
-        )
-        assert not out.exists()
-    assert main([*argv, "2026-01-08T09:30:00Z"]) == 0
-
-
 def test_bad_lines_are_reported_with_line_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
