@@ -19,9 +19,13 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ANCHOR_STEP", "Anchors", "anchor_for", "decay_factor", "weights"]
+__all__ = ["ANCHOR_STEP", "MAX_READ_BACK", "Anchors", "anchor_for", "decay_factor", "weights"]
 
 ANCHOR_STEP = 32  # half-lives per anchor grid step
+# Reading a sum at a time before its anchor extrapolates it (a factor above 1). The factor
+# is capped at 2**MAX_READ_BACK half-lives: read decades back, a shipment's sums overflowed
+# to inf and the score to NaN, and so far back the components have long saturated anyway.
+MAX_READ_BACK = 256.0
 
 
 def anchor_for(latest_s: float, half_life_s: float) -> float:
@@ -101,6 +105,16 @@ class Anchors:
         return weights(time_s, self.anchor[name], self.half_life_s[name])
 
     def read_factor(self, name: str, as_of_s: float) -> float:
-        """Factor turning a stored sum of family ``name`` into its value at ``as_of_s``."""
+        """Factor turning a stored sum of family ``name`` into its value at ``as_of_s``
+        (at most ``2**MAX_READ_BACK``, for a time long before the anchor).
+
+        >>> a = Anchors({"flow": 1.0})
+        >>> _ = a.advance(100.0)
+        >>> a.read_factor("flow", 98.0), a.read_factor("flow", -1e9) == 2.0**MAX_READ_BACK
+        (0.25, True)
+        """
         anchor = self.anchor[name]
-        return 0.0 if math.isnan(anchor) else decay_factor(anchor, as_of_s, self.half_life_s[name])
+        if math.isnan(anchor):
+            return 0.0
+        half_lives = min((anchor - as_of_s) / self.half_life_s[name], MAX_READ_BACK)
+        return float(np.exp2(half_lives))

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import ScoringParams
-from scoring.decay import ANCHOR_STEP
-from tests.unit.scoring.events import DAY, T0, Event, catalogue
+from scoring.decay import ANCHOR_STEP, MAX_READ_BACK
+from tests.unit.scoring.events import DAY, T0, Event, catalogue, licence, news, shipment
 from tests.unit.scoring.helpers import components_by_key, latest, run
 from tests.unit.scoring.oracle import Oracle
 from tests.unit.scoring.strategies import any_event, chunked, with_ids
@@ -44,3 +44,30 @@ def test_years_of_events_in_any_order_match_the_oracle(
     for key, values in got.items():
         np.testing.assert_allclose(values, oracle.components(*key, as_of), rtol=0, atol=1e-9)
         np.testing.assert_allclose(values, reverse[key], rtol=1e-9, atol=1e-12)
+
+
+def test_reading_long_before_the_latest_event_stays_finite() -> None:
+    """Read 50 years before the latest event, the sums are extrapolated by a factor capped
+    at 2**MAX_READ_BACK: uncapped, it overflowed to inf and the scores to NaN. A read a
+    few days back is not capped."""
+    events = with_ids(
+        [
+            shipment("", T0, "Acme", "Dy", "CN", quantity_kg=1e12),
+            shipment("", T0 + 10 * DAY, "Acme", "Dy", "AU", quantity_kg=1e12, status=2),
+            licence("", T0 + 20 * DAY, "CN", "JP", "Dy", company="Acme"),
+            news("", T0 + 50 * 365 * DAY, materials=["Dy"], targets=["JP"]),
+        ]
+    )
+    engine = run([events], ScoringParams())
+    for as_of in (T0 - 50 * 365 * DAY, T0 - DAY, T0 + 5 * DAY):
+        table = engine.scores(as_of_s=as_of)
+        assert np.isfinite(table.score).all()
+        assert ((table.score >= 0) & (table.score <= 100)).all()
+        assert np.isfinite(table.components).all()
+    anchors = engine._anchors
+    near = anchors.read_factor("flow_short", T0 + 50 * 365 * DAY - 3 * DAY)
+    assert near == 2.0 ** (
+        (anchors.anchor["flow_short"] - (T0 + 50 * 365 * DAY - 3 * DAY))
+        / (ScoringParams().flow_short_half_life_s)
+    )
+    assert anchors.read_factor("flow_short", T0 - 50 * 365 * DAY) == 2.0**MAX_READ_BACK
