@@ -23,8 +23,9 @@ __all__ = ["ANCHOR_STEP", "MAX_READ_BACK", "Anchors", "anchor_for", "decay_facto
 
 ANCHOR_STEP = 32  # half-lives per anchor grid step
 # Reading a sum at a time before its anchor extrapolates it (a factor above 1). The factor
-# is capped at 2**MAX_READ_BACK half-lives: read decades back, a shipment's sums overflowed
-# to inf and the score to NaN, and so far back the components have long saturated anyway.
+# is capped at 2**MAX_READ_BACK, i.e. a read that many half-lives back: read decades back,
+# a shipment's sums overflowed to inf and the score to NaN, and so far back the components
+# have long saturated anyway.
 MAX_READ_BACK = 256.0
 
 
