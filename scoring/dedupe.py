@@ -115,11 +115,6 @@ class DedupeSet:
         self._place(h, time_s, slot, np.flatnonzero(new), new)
         return new
 
-    def add(self, h: NDArray[np.uint64], time_s: NDArray[np.float64]) -> None:
-        """Remember hashes seen at event times ``time_s`` (:meth:`admit`, its answer
-        dropped)."""
-        self.admit(h, time_s)
-
     def _place(
         self,
         h: NDArray[np.uint64],

@@ -197,30 +197,30 @@ def in_file_order(
     ['worker 0', 'worker 1', 'worker 2', 'worker 3']
     """
     pending: deque[Future[FileBatch] | FileBatch] = deque()
-    in_flight = 0  # futures among the pending
     starting = True
     try:
         for span in spans:
+            futures = [p for p in pending if isinstance(p, Future)]  # at most jobs + 1
             if starting:
-                here = len(pending) - in_flight
-                delivered = any(isinstance(p, Future) and p.done() for p in pending)
-                starting = not delivered and here < START_UP_BATCHES
-            if starting and in_flight > jobs:
+                delivered = any(f.done() for f in futures)
+                starting = not delivered and len(pending) - len(futures) < START_UP_BATCHES
+            if starting and len(futures) > jobs:
                 pending.append(decode_here(span))
                 continue
+            in_flight = len(futures)
             while in_flight > jobs:  # the workers have all they may: wait for the first
                 head = pending.popleft()
-                if isinstance(head, Future):
-                    in_flight -= 1
-                    yield head.result()
-                else:
-                    yield head
+                in_flight -= isinstance(head, Future)
+                yield _ready(head)
             pending.append(submit(span))
-            in_flight += 1
         while pending:
-            head = pending.popleft()
-            yield head.result() if isinstance(head, Future) else head
+            yield _ready(pending.popleft())
     finally:
         for future in pending:  # stopped early: decode nothing more
             if isinstance(future, Future):
                 future.cancel()
+
+
+def _ready(item: Future[FileBatch] | FileBatch) -> FileBatch:
+    """The batch, waiting for it when a worker is still decoding it."""
+    return item.result() if isinstance(item, Future) else item

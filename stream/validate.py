@@ -78,7 +78,7 @@ def string_column(
         # Left out of the column (and rejected below): a long value would widen every row
         # (one 100k-character id among 2,000 events made a 0.8 GB array, in 5 s).
         strings = ["" if long else v for v, long in zip(strings, oversized.tolist(), strict=True)]
-    width = max(int(lengths[~oversized].max(initial=1)), 1)
+    width = int(lengths[~oversized].max(initial=1))
     column = np.array(strings, dtype=f"<U{width}")
     absent = (
         np.zeros(len(column), dtype=np.bool_)

@@ -37,7 +37,7 @@ def test_set_never_holds_more_than_capacity_and_evicts_the_oldest() -> None:
     times = np.arange(300, dtype=np.float64)
     for start in range(0, 300, 30):
         chunk = slice(start, start + 30)
-        seen.add(hashes[chunk], times[chunk])
+        seen.admit(hashes[chunk], times[chunk])
         assert len(seen) <= 100
     held = seen.contains(hashes)
     assert held[-80:].all()  # the newest are remembered
@@ -59,7 +59,7 @@ def test_held_entries_are_exactly_the_table_contents(
     for i, batch in enumerate(batches):
         h = np.array(batch, dtype=np.uint64)
         h = h[~seen.contains(h)]
-        seen.add(h, np.full(len(h), float(i)))
+        seen.admit(h, np.full(len(h), float(i)))
         time_of.update(dict.fromkeys(h.tolist(), float(i)))
         held_h, held_t = seen.held()
         occupied = np.flatnonzero(seen.hashes != 0)  # a scan of the whole table
