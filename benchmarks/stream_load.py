@@ -72,7 +72,9 @@ async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]])
 
 
 async def ceiling(bootstrap: str, topic: str, n: int) -> float:
-    """Seconds for a bare consumer to read and decode n records (first record to last)."""
+    """Events/s of a bare consumer reading and decoding n records: those after its first
+    fetch, from when that fetch was decoded to the last record (the span the service's
+    rate is taken over, :func:`output_span`)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -81,19 +83,42 @@ async def ceiling(bootstrap: str, topic: str, n: int) -> float:
         max_partition_fetch_bytes=4 << 20,
     )
     await consumer.start()
-    seen, started = 0, 0.0
+    seen, counted, started = 0, 0, 0.0
     try:
         while seen < n:
             batches = await consumer.getmany(timeout_ms=2000, max_records=10_000)
-            if batches and not started:
-                started = time.perf_counter()
             for records in batches.values():
                 for record in records:
                     orjson.loads(record.value)
-                seen += sum(len(r) for r in batches.values())
+            fetched = sum(len(r) for r in batches.values())
+            seen += fetched
+            if started:
+                counted += fetched
+            elif fetched:
+                started = time.perf_counter()
     finally:
         await consumer.stop()
-    return time.perf_counter() - started
+    return counted / (time.perf_counter() - started)
+
+
+async def output_span(bootstrap: str, topic: str, n: int, timeout_s: float = 60) -> float:
+    """Seconds from the first to the last of the ``n`` records of ``topic`` by their
+    timestamps (a producer stamps a record when it appends it to a batch)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    first, last, seen = float("inf"), float("-inf"), 0
+    deadline = time.monotonic() + timeout_s
+    try:
+        while seen < n and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                stamps = [r.timestamp for r in records]
+                first, last = min(first, *stamps), max(last, *stamps)
+                seen += len(records)
+    finally:
+        await consumer.stop()
+    if seen < n:
+        raise TimeoutError(f"{seen} of {n} records of {topic} read in {timeout_s} s")
+    return (last - first) / 1000.0
 
 
 async def offered_load(
