@@ -32,6 +32,7 @@ __all__ = ["DedupeSet", "by_hash", "newest_entries"]
 
 _EMPTY = np.uint64(0)
 _UNCLAIMED = np.iinfo(np.int32).max
+_PAGE_BYTES = 4096
 
 
 class DedupeSet:
@@ -160,6 +161,28 @@ class DedupeSet:
         """Replace the contents by ``h`` (unique) with times ``time_s``."""
         h = self._nonzero(np.asarray(h, dtype=np.uint64))
         self._rebuild(h, np.asarray(time_s, dtype=np.float64), keep=self.capacity)
+
+    def map_memory(self) -> None:
+        """Write one value of every memory page of the table, its scratch and its log,
+        leaving the contents as they are.
+
+        The arrays are allocated untouched, so the operating system maps their pages one
+        by one as the first ids land on them, scattered over the table: a fresh set of a
+        million ids admitted its first 250k ids, in batches of 500, in 70 ms against 17 ms
+        once mapped. A long-running owner (the stream's worker) pays that once, when it
+        creates or restores the set, instead of on its first events. The set's full size
+        is resident from then on.
+
+        >>> seen = DedupeSet(capacity=4)
+        >>> seen.admit(np.array([7], dtype=np.uint64), np.array([1.0])).tolist()
+        [True]
+        >>> seen.map_memory()
+        >>> seen.contains(np.array([7, 8], dtype=np.uint64)).tolist()
+        [True, False]
+        """
+        for array in (self.hashes, self._claims, self.log, self.times):
+            every_page = array[:: max(1, _PAGE_BYTES // array.itemsize)]
+            every_page[...] = every_page.copy()
 
     def nbytes(self) -> int:
         """Bytes held by the table."""

@@ -285,6 +285,11 @@ class Engine:
         """Latest event time applied (NaN before any)."""
         return self._latest_s
 
+    def map_memory(self) -> None:
+        """Map the dedupe set's memory now, not page by page under the first events
+        (:meth:`scoring.dedupe.DedupeSet.map_memory`); for a long-running owner."""
+        self._dedupe.map_memory()
+
     def state_nbytes(self) -> dict[str, int]:
         """Bytes of state by part (arrays; Python-held company names estimated)."""
         state = self._state

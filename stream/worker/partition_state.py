@@ -63,7 +63,9 @@ class PartitionState:
 
     @classmethod
     def empty(cls, partition: int, catalogue: Catalogue, params: ScoringParams) -> PartitionState:
-        return cls(partition, Engine(catalogue, params))
+        engine = Engine(catalogue, params)
+        engine.map_memory()  # a worker holds it for long: not page by page under load
+        return cls(partition, engine)
 
     def count_changes(self, n: int, now_s: float) -> None:
         """Count ``n`` applied events; the first since the last snapshot starts the clock
@@ -122,6 +124,7 @@ class PartitionState:
             engine = Engine.restore(view[start + header_n : engine_end], catalogue, params)
         except ValueError as error:
             raise SnapshotError(f"engine snapshot: {error}") from None
+        engine.map_memory()
         publish = PublishState.restore(bytes(view[engine_end:]))
         if not isinstance(header, dict):
             raise SnapshotError("bad snapshot header")

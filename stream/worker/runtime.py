@@ -186,8 +186,10 @@ class Runtime:
         topics' partition counts (raises PartitionCountError: the app stops)."""
         await self._learn_topics()
         data = await self._store.read(partition)
-        if data is None:
-            state = PartitionState.empty(partition, self._catalogue, self._params)
+        if data is None:  # in a thread: mapping its dedupe set's memory takes ~10-50 ms
+            state = await asyncio.to_thread(
+                PartitionState.empty, partition, self._catalogue, self._params
+            )
         else:  # in a thread: restoring a large state would hold the loop (and /healthz)
             state = await asyncio.to_thread(
                 PartitionState.from_bytes, data, self._catalogue, self._params

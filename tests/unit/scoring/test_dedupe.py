@@ -101,6 +101,22 @@ def test_admit_is_new_ids_in_first_occurrence_against_a_python_set(
             assert held == model
 
 
+def test_mapping_the_memory_keeps_every_entry_and_the_order_of_eviction() -> None:
+    """``map_memory`` writes a value on every page of the table and its log: the values
+    it writes must be those already there, entries and event times alike."""
+    seen = DedupeSet(capacity=5_000)  # 16k slots: 32 pages of hashes, 10 of log times
+    h = np.arange(2, 4_002, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    seen.admit(h, np.arange(4_000, dtype=np.float64))
+    before = seen.hashes.copy(), *seen.held()
+    seen.map_memory()
+    assert np.array_equal(seen.hashes, before[0])
+    held_h, held_t = seen.held()
+    assert np.array_equal(held_h, before[1]) and np.array_equal(held_t, before[2])
+    more = np.arange(5_000, 7_000, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    assert seen.admit(more, np.full(2_000, 5_000.0)).all()  # 6,000 ids: the oldest go
+    assert not seen.contains(h[:1_000]).any() and seen.contains(h[-2_000:]).all()
+
+
 def test_engine_dedupe_is_bounded_and_old_ids_may_return() -> None:
     params = ScoringParams(dedupe_capacity=8)
     engine = Engine(catalogue(), params)
