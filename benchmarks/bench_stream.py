@@ -139,7 +139,8 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -
         env["SUPPLYRISK_DATA_DIR"] = str(tmp / f"tp-{companies}-r{r}")
         round_settings = load_settings(env)
         asyncio.run(create_topics(bootstrap, round_settings.kafka, round_settings.topics))
-        bare = asyncio.run(ceiling(bootstrap, topic, n))
+        partition_bytes = settings.worker.fetch_partition_bytes
+        bare = asyncio.run(ceiling(bootstrap, topic, n, partition_bytes))
         in_loop = n / asyncio.run(handler_in_loop(bootstrap, settings, n, partitions=4))
         log = tmp / f"tp-{companies}-r{r}-worker.log"
         service, published = _service_rate(bootstrap, env, topic, n, log)

@@ -45,7 +45,7 @@ async def _handle(
     await output.prepare(topics.outputs)
     consumer = AIOKafkaConsumer(
         topics.shipments, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False,
+        enable_auto_commit=False, max_partition_fetch_bytes=settings.worker.fetch_partition_bytes,
     )  # fmt: skip
     await consumer.start()
     gc.freeze()  # as the worker does once started

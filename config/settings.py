@@ -111,6 +111,7 @@ class WorkerSettings:
     data_dir: Path
     batch_max_events: int
     fetch_top_up_s: float
+    fetch_partition_bytes: int
     switch_interval_s: float
     score_emit_threshold: float
     alert_hysteresis: float
@@ -280,6 +281,11 @@ def load_settings(
             ),
             fetch_top_up_s=worker.get(
                 "fetch_top_up_s", "SUPPLYRISK_FETCH_TOP_UP_S", _bounded(float, 0, 1)
+            ),
+            fetch_partition_bytes=worker.get(
+                "fetch_partition_bytes",
+                "SUPPLYRISK_FETCH_PARTITION_BYTES",
+                _bounded(int, 1 << 16, 1 << 28),
             ),
             switch_interval_s=worker.get(
                 "switch_interval_s", "SUPPLYRISK_SWITCH_INTERVAL_S", _bounded(float, 1e-5, 0.1)

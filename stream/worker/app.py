@@ -110,6 +110,7 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
             client_options,
             max_records=worker.batch_max_events,
             top_up_s=worker.fetch_top_up_s,
+            partition_bytes=worker.fetch_partition_bytes,
         ),
         output=OutputProducer(bootstrap, client_options),
     )

@@ -193,16 +193,19 @@ def test_faust_does_not_check_the_event_path_of_the_inputs() -> None:
 
 async def test_faust_consumer_buffers_little_of_the_inputs(tmp_path: Path) -> None:
     """What Faust's client prefetches for an input partition is never handed over, so it
-    fetches little per partition; the input reader's own client keeps aiokafka's size."""
-    settings = load_settings({"SUPPLYRISK_DATA_DIR": str(tmp_path)})
-    app = create_worker(settings, "127.0.0.1:9092", CollectorRegistry()).app
-    thread = cast(GroupConsumer, app.consumer)._thread  # its own loop, never started
-    group_client = thread._create_worker_consumer(cast(Any, app.transport))
-    reader = InputReader("127.0.0.1:9092", {}, max_records=2000, top_up_s=0.0)
+    fetches little per partition; the input reader's own client fetches what the
+    settings say (``SUPPLYRISK_FETCH_PARTITION_BYTES``)."""
+    env = {"SUPPLYRISK_DATA_DIR": str(tmp_path), "SUPPLYRISK_FETCH_PARTITION_BYTES": "3000000"}
+    worker = create_worker(load_settings(env), "127.0.0.1:9092", CollectorRegistry())
+    thread = cast(GroupConsumer, worker.app.consumer)._thread  # its own loop, never started
+    group_client = thread._create_worker_consumer(cast(Any, worker.app.transport))
+    reader = worker.runtime._inputs
     reader_client = AIOKafkaConsumer(**reader._options)  # built as start() builds it
     try:
         assert group_client._max_partition_fetch_bytes == GROUP_FETCH_BYTES <= 64 * 1024
-        assert reader_client._max_partition_fetch_bytes == 1024 * 1024
+        assert reader_client._max_partition_fetch_bytes == 3_000_000
+        default = load_settings({"SUPPLYRISK_DATA_DIR": str(tmp_path)})
+        assert default.worker.fetch_partition_bytes == 4 << 20
     finally:
         await group_client.stop()
         await reader_client.stop()
