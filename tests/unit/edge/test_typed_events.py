@@ -75,6 +75,24 @@ def test_fast_and_dict_paths_decode_alike(mix: list[dict[str, Any] | bytes]) -> 
     assert_same(*both_paths(lines))
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(events(), st.sampled_from([b"", b"[1]", b"{", b"null"])), max_size=40),
+    st.integers(1, 7),
+    st.integers(0, 10**6),
+)
+def test_a_batch_decoded_in_chunks_is_the_batch_decoded_whole(
+    mix: list[dict[str, Any] | bytes], chunk: int, start: int
+) -> None:
+    """Rows, positions (from ``start``) and rejects of a long batch do not depend on the
+    chunks the decoder cuts it into."""
+    lines = [item if isinstance(item, bytes) else json.dumps(item).encode() for item in mix]
+    whole = decode_batch(lines, start=start)
+    with mock.patch.object(events_module, "CHUNK", chunk):
+        chunked = decode_batch(lines, start=start)
+    assert_same(chunked, whole)
+
+
 @pytest.mark.parametrize(
     "line",
     [
