@@ -7,7 +7,7 @@ baseline measured in the same run:
     Target: service ≥ 0.5 x ceiling. Both rates leave out the first fetch: the ceiling
     counts the records after it, from when it was decoded; the service's rate is taken
     between the timestamps of its first and last score records (the input ends with
-    events of new keys, so the last fetch publishes), less a fetch's limit of events.
+    events of new keys, so the last fetch publishes), less two fetch limits of events.
     Measured in rounds (``--rounds``, default 3), each with its own ceiling, the ratio
     taken within the round and its median printed. Also
     the worker's handler fed by a bare consumer on the event loop's thread
@@ -75,6 +75,7 @@ from tests.integration.workers import WorkerProcess, service_env
 _WARM_UP_S = 5.0
 # Events at the end of (a)'s input, each for a new key: the last fetch publishes a score.
 _TAIL = 200
+_TAIL_PREFIX = "tail-company-"
 
 
 def consumed(
@@ -94,11 +95,12 @@ def _service_rate(
     bootstrap: str, env: dict[str, str], topic: str, n: int, log: Path
 ) -> tuple[float, float]:
     """A worker of ``env`` consuming the first ``n`` records of ``topic``, whose last
-    records (:data:`_TAIL`) each publish a score: events/s between the first and the last
-    score record's timestamps, and the score records it published.
+    records (:data:`_TAIL`) each publish a score: events/s between the timestamps of the
+    first score record and of the last of those, and the score records it published.
 
     The first score record is stamped once the worker's first fetch is handled, so the
-    events of that fetch (at most a fetch's limit of them) are not counted.
+    events of that fetch are not counted: at most two fetch limits (a fetch and its
+    top-up), all of which are left out.
     """
     settings = load_settings(env)
     worker = WorkerProcess(env, log)
@@ -109,8 +111,9 @@ def _service_rate(
         published = consumed(worker, "", "supplyrisk_scores_published_total")
     finally:
         worker.stop()
-    span_s = asyncio.run(output_span(bootstrap, settings.topics.scores, int(published)))
-    return (n - settings.worker.batch_max_events) / span_s, published
+    scores = settings.topics.scores
+    span_s = asyncio.run(output_span(bootstrap, scores, int(published), _TAIL_PREFIX.encode()))
+    return (n - 2 * settings.worker.batch_max_events) / span_s, published
 
 
 def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -> None:
@@ -124,7 +127,7 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -
     asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
     topic = settings.topics.shipments
     names = [f"company-{i % companies}" for i in range(n)]
-    names += [f"tail-company-{i}" for i in range(_TAIL)]  # new keys: each publishes
+    names += [f"{_TAIL_PREFIX}{i}" for i in range(_TAIL)]  # new keys: each publishes
     asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
                                            enumerate(names)]))  # fmt: skip
     n = len(names)

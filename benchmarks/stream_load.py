@@ -102,9 +102,13 @@ async def ceiling(bootstrap: str, topic: str, n: int, partition_bytes: int) -> f
     return counted / (time.perf_counter() - started)
 
 
-async def output_span(bootstrap: str, topic: str, n: int, timeout_s: float = 60) -> float:
-    """Seconds from the first to the last of the ``n`` records of ``topic`` by their
-    timestamps (a producer stamps a record when it appends it to a batch)."""
+async def output_span(
+    bootstrap: str, topic: str, n: int, last_of: bytes, timeout_s: float = 60
+) -> float:
+    """Seconds from the first of the ``n`` records of ``topic`` to the last of those keyed
+    ``last_of...``, by their timestamps (a producer stamps a record when it appends it to
+    a batch). Records of other keys written later (scores republished as they decay after
+    the input ran out) do not count."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
     first, last, seen = float("inf"), float("-inf"), 0
@@ -112,8 +116,8 @@ async def output_span(bootstrap: str, topic: str, n: int, timeout_s: float = 60)
     try:
         while seen < n and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
-                stamps = [r.timestamp for r in records]
-                first, last = min(first, *stamps), max(last, *stamps)
+                first = min([first, *(r.timestamp for r in records)])
+                last = max([last, *(r.timestamp for r in records if r.key.startswith(last_of))])
                 seen += len(records)
     finally:
         await consumer.stop()
