@@ -134,6 +134,7 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -
     print(f"(a) throughput on {n:,} events, 4 partitions, {companies:,} companies x 4 "
           f"materials, {rounds} rounds (events/s)")  # fmt: skip
     print("    round   ceiling   in-loop   service   in-loop/ceiling   service/ceiling")
+    partition_bytes = settings.worker.fetch_partition_bytes  # the ceiling fetches as the worker
     ratios = []
     for r in range(rounds):
         env = dict(base)
@@ -142,7 +143,6 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -
         env["SUPPLYRISK_DATA_DIR"] = str(tmp / f"tp-{companies}-r{r}")
         round_settings = load_settings(env)
         asyncio.run(create_topics(bootstrap, round_settings.kafka, round_settings.topics))
-        partition_bytes = settings.worker.fetch_partition_bytes
         bare = asyncio.run(ceiling(bootstrap, topic, n, partition_bytes))
         in_loop = n / asyncio.run(handler_in_loop(bootstrap, settings, n, partitions=4))
         log = tmp / f"tp-{companies}-r{r}-worker.log"

@@ -7,6 +7,7 @@ they are handled one event at a time; the result rows follow ``scoring.columns``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import cast
 
 from scoring.columns import NewsCategory
@@ -37,12 +38,13 @@ def _number(value: object) -> float | None:
     return None
 
 
+def _list_of(value: object, item_ok: Callable[[object], bool]) -> bool:
+    """A list of at most ``MAX_ITEMS`` items, each passing ``item_ok``."""
+    return type(value) is list and len(value) <= MAX_ITEMS and all(map(item_ok, value))
+
+
 def _string_list(value: object, max_len: int) -> bool:
-    return (
-        type(value) is list
-        and len(value) <= MAX_ITEMS
-        and all(type(v) is str and 1 <= len(v) <= max_len and "\x00" not in v for v in value)
-    )
+    return _list_of(value, lambda v: type(v) is str and 1 <= len(v) <= max_len and "\x00" not in v)
 
 
 def _news_text_reason(event: dict[str, object]) -> str | None:
@@ -63,9 +65,7 @@ def _news_fields_reason(event: dict[str, object]) -> str | None:
     if actor is not None and not is_alpha2(actor):
         return f"actor_country must be an ISO 3166-1 alpha-2 code, got {actor!r}"[:120]
     targets = event.get("target_countries")
-    if targets is not None and not (
-        type(targets) is list and len(targets) <= MAX_ITEMS and all(map(is_alpha2, targets))
-    ):
+    if targets is not None and not _list_of(targets, is_alpha2):
         return f"target_countries must be a list of at most {MAX_ITEMS} ISO 3166-1 alpha-2 codes"
     for name, limit in (("materials", MAX_MATERIAL), ("companies", MAX_COMPANY)):
         value = event.get(name)

@@ -38,7 +38,7 @@ class InputReader:
         *,
         max_records: int,
         top_up_s: float,
-        partition_bytes: int = 1 << 20,
+        partition_bytes: int,
     ) -> None:
         self._options = {
             "bootstrap_servers": bootstrap,

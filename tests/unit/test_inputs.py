@@ -61,7 +61,9 @@ class Client:
 def _reader(
     script: list[dict[TopicPartition, list[int]]], top_up_s: float
 ) -> tuple[InputReader, Client]:
-    reader = InputReader("localhost:9092", {}, max_records=2000, top_up_s=top_up_s)
+    reader = InputReader(
+        "localhost:9092", {}, max_records=2000, top_up_s=top_up_s, partition_bytes=1 << 20
+    )
     client = Client(script)
     reader._consumer = client
     return reader, client
