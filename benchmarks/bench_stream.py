@@ -131,8 +131,10 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -
     asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
                                            enumerate(names)]))  # fmt: skip
     n = len(names)
-    print(f"(a) throughput on {n:,} events, 4 partitions, {companies:,} companies x 4 "
-          f"materials, {rounds} rounds (events/s)")  # fmt: skip
+    # A shipment's material cycles with its index, as the company does: with a number of
+    # companies divisible by 4, each company ships one material, so there is a key each.
+    print(f"(a) throughput on {n:,} events, 4 partitions, {companies:,} companies (one "
+          f"material each: {companies:,} keys), {rounds} rounds (events/s)")  # fmt: skip
     print("    round   ceiling   in-loop   service   in-loop/ceiling   service/ceiling")
     partition_bytes = settings.worker.fetch_partition_bytes  # the ceiling fetches as the worker
     ratios = []
