@@ -1,0 +1,190 @@
+"""Measurement of a design the service does not use yet: fetching and decoding in a
+process of its own, ahead of the process that scores and publishes.
+
+The worker is CPU-bound on one core (docs/PERFORMANCE.md): aiokafka and decoding take
+about half of its time, scoring and publishing the rest. Here a child process fetches
+with a bare aiokafka consumer and decodes each fetch (``Scorer.prepare_fetch``, the
+worker's own code), and sends the decoded columns through a pipe; this process applies
+them to its partition states and publishes the outputs, as the in-loop handler does.
+Each prepared batch crosses the pipe without its records: a stand-in per record carries
+the topic and the fetch's oldest timestamp, which is all ``Scorer.apply`` reads of them
+when nothing is refused (every event of this benchmark is valid).
+
+Not a way to run the service: no group, no generations, no dead letters, no saving. In
+rounds, on the same pre-produced records, each round measures the bare consumer (the
+ceiling of ``bench_stream.py`` (a)), the in-loop handler (one process) and the split
+(two processes), and prints the ratios to the ceiling within the round. The split's rate
+leaves its first fetch out, as the ceiling's does (the in-loop handler's counts it).
+
+    python benchmarks/bench_reader_process.py                     # 200k events, 20k keys
+    python benchmarks/bench_reader_process.py --companies 2000
+
+Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker on port 19392.
+Prints figures and ratios; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gc
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aiokafka import AIOKafkaConsumer
+from in_loop import handler_in_loop
+from stream_load import broker, ceiling, produce, shipment
+
+from config.loader import load_catalogue, load_lexicon, load_scoring_params
+from config.settings import Settings, load_settings
+from stream.events import EventDecoder
+from stream.topics import create_topics
+from stream.worker.output import OutputProducer
+from stream.worker.partition_state import PartitionState
+from stream.worker.scorer import Prepared, Scorer
+from tests.integration.workers import service_env
+
+_PARTITIONS = 4
+
+
+@dataclasses.dataclass(slots=True)
+class _Stand:
+    """A record without its bytes: ``Scorer.apply`` reads only the topic and timestamp
+    of a batch's records when none is refused."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int
+
+
+def _scorer(settings: Settings) -> Scorer:
+    params = load_scoring_params()
+    scorer = Scorer(
+        EventDecoder(load_lexicon()),
+        settings.topics,
+        settings.worker,
+        params.level_thresholds,
+        time.time,
+    )
+    scorer.partition_counts[settings.topics.shipments] = _PARTITIONS
+    return scorer
+
+
+def _fetch_and_decode(bootstrap: str, env: dict[str, str], n: int, pipe: Connection) -> None:
+    """In the child: fetch and decode the first ``n`` records; send each fetch's batches."""
+
+    async def run() -> None:
+        settings = load_settings(env)
+        scorer = _scorer(settings)
+        consumer = AIOKafkaConsumer(
+            settings.topics.shipments, bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest", enable_auto_commit=False,
+            max_partition_fetch_bytes=settings.worker.fetch_partition_bytes,
+        )  # fmt: skip
+        await consumer.start()
+        gc.freeze()
+        loop, seen, sending = asyncio.get_running_loop(), 0, None
+        try:
+            while seen < n:
+                fetch = await consumer.getmany(
+                    timeout_ms=100, max_records=settings.worker.batch_max_events
+                )
+                if not fetch:
+                    continue
+                prepared = scorer.prepare_fetch(fetch)
+                batches = []
+                for tp, records in fetch.items():
+                    oldest = min(r.timestamp for r in records)
+                    stand = _Stand(tp.topic, tp.partition, -1, None, None, oldest)
+                    light = dataclasses.replace(prepared[tp], records=[stand] * len(records))
+                    batches.append((tp.partition, light))
+                    seen += len(records)
+                if sending is not None:
+                    await sending  # one fetch in the pipe at a time: memory stays bounded
+                sending = loop.run_in_executor(None, pipe.send, batches)
+            if sending is not None:
+                await sending
+            pipe.send(None)
+        finally:
+            await consumer.stop()
+
+    asyncio.run(run())
+
+
+async def _score_and_publish(bootstrap: str, env: dict[str, str], n: int) -> float:
+    """Events/s from the first fetch received to the acknowledgement of the last output,
+    less that fetch's events (decoded before the span starts)."""
+    settings = load_settings(env)
+    scorer = _scorer(settings)
+    params, catalogue = load_scoring_params(), load_catalogue()
+    states = {p: PartitionState.empty(p, catalogue, params) for p in range(_PARTITIONS)}
+    output = OutputProducer(bootstrap, {})
+    await output.prepare(settings.topics.outputs)
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_fetch_and_decode, args=(bootstrap, env, n, sending)
+    )
+    child.start()
+    gc.freeze()
+    loop, first, unspanned, acks = asyncio.get_running_loop(), 0.0, 0, list[Any]()
+    try:
+        while (batches := await loop.run_in_executor(None, receiving.recv)) is not None:
+            if not first:
+                first, unspanned = time.perf_counter(), sum(len(p.records) for _, p in batches)
+            outgoing = []
+            for partition, prepared in batches:
+                assert isinstance(prepared, Prepared)
+                outgoing += scorer.apply(states[partition], prepared)[0]
+            acks += await output.send(outgoing)
+            acks = [a for a in acks if not a.done() or a.exception() is not None]
+        await asyncio.gather(*acks)
+        return (n - unspanned) / (time.perf_counter() - first)
+    finally:
+        child.join()
+        await output.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--companies", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, broker() as bootstrap:
+        env = service_env(bootstrap, Path(tmp) / "split", partitions=_PARTITIONS)
+        settings = load_settings(env)
+        asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
+        topic, n = settings.topics.shipments, args.events
+        names = [f"company-{i % args.companies}" for i in range(n)]
+        asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
+                                               enumerate(names)]))  # fmt: skip
+        print(f"{n:,} events, {_PARTITIONS} partitions, {args.companies:,} companies (one "
+              f"material each), {args.rounds} rounds (events/s)")  # fmt: skip
+        print("    round   ceiling   in-loop     split   in-loop/ceiling   split/ceiling")
+        one_ratios, split_ratios = [], []
+        for r in range(args.rounds):
+            bare = asyncio.run(ceiling(bootstrap, topic, n, settings.worker.fetch_partition_bytes))
+            one = n / asyncio.run(handler_in_loop(bootstrap, settings, n, _PARTITIONS))
+            split = asyncio.run(_score_and_publish(bootstrap, env, n))
+            one_ratios.append(one / bare)
+            split_ratios.append(split / bare)
+            print(f"    {r + 1:5d} {bare:9,.0f} {one:9,.0f} {split:9,.0f}"
+                  f" {one / bare:17.2f} {split / bare:15.2f}")  # fmt: skip
+        print(f"    medians: in-loop {statistics.median(one_ratios):.2f}, "
+              f"split {statistics.median(split_ratios):.2f} of the ceiling")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
