@@ -170,8 +170,9 @@ def main() -> None:
         names = [f"company-{i % args.companies}" for i in range(n)]
         asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
                                                enumerate(names)]))  # fmt: skip
-        print(f"{n:,} events, {_PARTITIONS} partitions, {args.companies:,} companies (one "
-              f"material each), {args.rounds} rounds (events/s)")  # fmt: skip
+        keys = len({(i % args.companies, i % 4) for i in range(n)})  # shipment() cycles 4
+        print(f"{n:,} events, {_PARTITIONS} partitions, {args.companies:,} companies, "
+              f"{keys:,} keys, {args.rounds} rounds (events/s)")  # fmt: skip
         print("    round   ceiling   in-loop     split   in-loop/ceiling   split/ceiling")
         one_ratios, split_ratios = [], []
         for r in range(args.rounds):
