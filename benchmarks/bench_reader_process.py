@@ -137,6 +137,7 @@ async def _score_and_publish(bootstrap: str, env: dict[str, str], n: int) -> flo
         target=_fetch_and_decode, args=(bootstrap, env, n, sending)
     )
     child.start()
+    sending.close()  # the child's end: should the child die, recv() raises EOFError
     gc.freeze()
     loop, first, unspanned, acks = asyncio.get_running_loop(), 0.0, 0, list[Any]()
     try:
