@@ -41,45 +41,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiokafka import AIOKafkaConsumer
-from in_loop import handler_in_loop
-from stream_load import broker, ceiling, produce, shipment
+from in_loop import handler_in_loop, scorer_and_states
+from stream_load import broker, ceiling, company_names, key_count, produce_shipments
 
-from config.loader import load_catalogue, load_lexicon, load_scoring_params
-from config.settings import Settings, load_settings
-from stream.events import EventDecoder
+from config.settings import load_settings
 from stream.topics import create_topics
 from stream.worker.output import OutputProducer
-from stream.worker.partition_state import PartitionState
-from stream.worker.scorer import Prepared, Scorer
+from stream.worker.scorer import Prepared
 from tests.integration.workers import service_env
 
 _PARTITIONS = 4
-
-
-@dataclasses.dataclass(slots=True)
-class _Stand:
-    """A record without its bytes: ``Scorer.apply`` reads only the topic and timestamp
-    of a batch's records when none is refused."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int
-
-
-def _scorer(settings: Settings) -> Scorer:
-    params = load_scoring_params()
-    scorer = Scorer(
-        EventDecoder(load_lexicon()),
-        settings.topics,
-        settings.worker,
-        params.level_thresholds,
-        time.time,
-    )
-    scorer.partition_counts[settings.topics.shipments] = _PARTITIONS
-    return scorer
 
 
 def _fetch_and_decode(bootstrap: str, env: dict[str, str], n: int, pipe: Connection) -> None:
@@ -87,7 +58,7 @@ def _fetch_and_decode(bootstrap: str, env: dict[str, str], n: int, pipe: Connect
 
     async def run() -> None:
         settings = load_settings(env)
-        scorer = _scorer(settings)
+        scorer, _ = scorer_and_states(settings, _PARTITIONS)
         consumer = AIOKafkaConsumer(
             settings.topics.shipments, bootstrap_servers=bootstrap,
             auto_offset_reset="earliest", enable_auto_commit=False,
@@ -107,7 +78,7 @@ def _fetch_and_decode(bootstrap: str, env: dict[str, str], n: int, pipe: Connect
                 batches = []
                 for tp, records in fetch.items():
                     oldest = min(r.timestamp for r in records)
-                    stand = _Stand(tp.topic, tp.partition, -1, None, None, oldest)
+                    stand = dataclasses.replace(records[0], key=None, value=None, timestamp=oldest)
                     light = dataclasses.replace(prepared[tp], records=[stand] * len(records))
                     batches.append((tp.partition, light))
                     seen += len(records)
@@ -127,9 +98,7 @@ async def _score_and_publish(bootstrap: str, env: dict[str, str], n: int) -> flo
     """Events/s from the first fetch received to the acknowledgement of the last output,
     less that fetch's events (decoded before the span starts)."""
     settings = load_settings(env)
-    scorer = _scorer(settings)
-    params, catalogue = load_scoring_params(), load_catalogue()
-    states = {p: PartitionState.empty(p, catalogue, params) for p in range(_PARTITIONS)}
+    scorer, states = scorer_and_states(settings, _PARTITIONS)
     output = OutputProducer(bootstrap, {})
     await output.prepare(settings.topics.outputs)
     receiving, sending = multiprocessing.Pipe(duplex=False)
@@ -168,10 +137,8 @@ def main() -> None:
         settings = load_settings(env)
         asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
         topic, n = settings.topics.shipments, args.events
-        names = [f"company-{i % args.companies}" for i in range(n)]
-        asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
-                                               enumerate(names)]))  # fmt: skip
-        keys = len({(i % args.companies, i % 4) for i in range(n)})  # shipment() cycles 4
+        asyncio.run(produce_shipments(bootstrap, topic, company_names(n, args.companies)))
+        keys = key_count(n, args.companies)
         print(f"{n:,} events, {_PARTITIONS} partitions, {args.companies:,} companies, "
               f"{keys:,} keys, {args.rounds} rounds (events/s)")  # fmt: skip
         print("    round   ceiling   in-loop     split   in-loop/ceiling   split/ceiling")

@@ -56,14 +56,15 @@ from in_loop import handler_in_loop, serve_in_loop
 from stream_load import (
     broker,
     ceiling,
+    company_names,
     create_topic,
+    key_count,
     offered_load,
     output_span,
-    produce,
+    produce_shipments,
     receiving,
     record_times,
     seeded_state,
-    shipment,
 )
 
 from config.settings import load_settings
@@ -126,15 +127,12 @@ def throughput(bootstrap: str, n: int, companies: int, tmp: Path, rounds: int) -
     settings = load_settings(base)
     asyncio.run(create_topics(bootstrap, settings.kafka, settings.topics))
     topic = settings.topics.shipments
-    names = [f"company-{i % companies}" for i in range(n)]
+    names = company_names(n, companies)
     names += [f"{_TAIL_PREFIX}{i}" for i in range(_TAIL)]  # new keys: each publishes
-    asyncio.run(produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in
-                                           enumerate(names)]))  # fmt: skip
+    asyncio.run(produce_shipments(bootstrap, topic, names))
+    print(f"(a) throughput on {len(names):,} events, 4 partitions, {companies:,} companies "
+          f"({key_count(n, companies):,} keys), {rounds} rounds (events/s)")  # fmt: skip
     n = len(names)
-    # A shipment's material cycles with its index, as the company does: with a number of
-    # companies divisible by 4, each company ships one material, so there is a key each.
-    print(f"(a) throughput on {n:,} events, 4 partitions, {companies:,} companies (one "
-          f"material each: {companies:,} keys), {rounds} rounds (events/s)")  # fmt: skip
     print("    round   ceiling   in-loop   service   in-loop/ceiling   service/ceiling")
     partition_bytes = settings.worker.fetch_partition_bytes  # the ceiling fetches as the worker
     ratios = []

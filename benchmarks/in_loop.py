@@ -26,6 +26,23 @@ from stream.worker.partition_state import PartitionState
 from stream.worker.scorer import Scorer
 
 
+def scorer_and_states(
+    settings: Settings, partitions: int
+) -> tuple[Scorer, dict[int, PartitionState]]:
+    """The worker's scorer (with its keying check) and an empty state per partition."""
+    params, catalogue = load_scoring_params(), load_catalogue()
+    scorer = Scorer(
+        EventDecoder(load_lexicon()),
+        settings.topics,
+        settings.worker,
+        params.level_thresholds,
+        time.time,
+    )
+    scorer.partition_counts[settings.topics.shipments] = partitions
+    states = {p: PartitionState.empty(p, catalogue, params) for p in range(partitions)}
+    return scorer, states
+
+
 async def _handle(
     bootstrap: str,
     settings: Settings,
@@ -35,12 +52,8 @@ async def _handle(
 ) -> float:
     """Handle the shipments topic from its start as the worker does while ``go_on(seen)``;
     seconds from the first fetched record to the acknowledgement of the last output."""
-    topics, params, catalogue = settings.topics, load_scoring_params(), load_catalogue()
-    scorer = Scorer(
-        EventDecoder(load_lexicon()), topics, settings.worker, params.level_thresholds, time.time
-    )
-    scorer.partition_counts[topics.shipments] = partitions  # the worker's keying check
-    states = {p: PartitionState.empty(p, catalogue, params) for p in range(partitions)}
+    topics = settings.topics
+    scorer, states = scorer_and_states(settings, partitions)
     output = OutputProducer(bootstrap, {})
     await output.prepare(topics.outputs)
     consumer = AIOKafkaConsumer(

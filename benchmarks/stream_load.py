@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import multiprocessing
 import os
 import time
@@ -44,15 +45,35 @@ def broker() -> Iterator[str]:
         local.stop()
 
 
+# The materials a shipment's index cycles through (and the seeded state's keys).
+MATERIALS = ("Dy", "Tb", "NdFeB", "Ga")
+
+
 def shipment(i: int, company: str, now_s: float | None = None) -> bytes:
     t = now_s if now_s is not None else T0 + i
     return orjson.dumps({
         "type": "shipment", "event_id": f"{company}/{i}",
         "event_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
-        "company": company, "material": ("Dy", "Tb", "NdFeB", "Ga")[i % 4],
+        "company": company, "material": MATERIALS[i % len(MATERIALS)],
         "origin_country": ("CN", "AU", "MY")[i % 3], "destination_country": "JP",
         "quantity_kg": float(100 + i % 900), "status": "delivered",
     })  # fmt: skip
+
+
+def company_names(n: int, companies: int) -> list[str]:
+    """The company of each of ``n`` shipments, cycling through ``companies`` of them."""
+    return [f"company-{i % companies}" for i in range(n)]
+
+
+def key_count(n: int, companies: int) -> int:
+    """Keys of :func:`company_names`' shipments: the company and the material both cycle
+    with the index (one material per company when ``companies`` is a multiple of 4)."""
+    return min(n, math.lcm(companies, len(MATERIALS)))
+
+
+async def produce_shipments(bootstrap: str, topic: str, names: list[str]) -> None:
+    """A shipment per name (its company), keyed by the company, in order."""
+    await produce(bootstrap, topic, [(c.encode(), shipment(i, c)) for i, c in enumerate(names)])
 
 
 async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> None:
@@ -226,7 +247,7 @@ async def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
 
 
 def seeded_state(partition: int, keys: int) -> PartitionState:
-    """A partition state holding ``keys`` keys (four materials per company)."""
+    """A partition state holding ``keys`` keys (each company with every material)."""
     state = PartitionState.empty(partition, load_catalogue(), load_scoring_params())
     for start in range(0, keys, 100_000):
         n = min(100_000, keys - start)
@@ -234,8 +255,8 @@ def seeded_state(partition: int, keys: int) -> PartitionState:
         s = Shipments(
             event_id=np.char.add(f"seed-{partition}-", i.astype(str)),
             time_s=T0 + i.astype(np.float64),
-            company=np.char.add(f"co-{partition}-", (i // 4).astype(str)),
-            material=np.array(["Dy", "Tb", "NdFeB", "Ga"])[i % 4],
+            company=np.char.add(f"co-{partition}-", (i // len(MATERIALS)).astype(str)),
+            material=np.array(MATERIALS)[i % len(MATERIALS)],
             origin=np.array(["CN", "AU", "MY"])[i % 3],
             destination=np.full(n, "JP"),
             quantity_kg=np.full(n, 100.0),
