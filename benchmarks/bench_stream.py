@@ -13,10 +13,10 @@ baseline measured in the same run:
     the worker's handler fed by a bare consumer on the event loop's thread
     (``in_loop.py``: no Faust, no group, no saving), which shows what the handler alone
     reaches and what the worker adds around it.
-(b) latency, produce → score published, p50 / p99 at a fixed offered load (default
-    10k events/s): each event creates a new key, so each has exactly one score record;
-    latency = when a consumer in another process receives the score record - the input
-    record's timestamp (the same clock: one machine). Target p99
+(b) latency, produce → score published, p50 / p99 at a fixed offered load (5k events/s,
+    10k with ``--full``; ``--rate`` sets it): each event creates a new key, so each has
+    exactly one score record; latency = when a consumer in another process receives the
+    score record - the input record's timestamp (the same clock: one machine). Target p99
     ≤ 50 ms. A warm-up at the same load runs first. The baseline is the broker round trip
     at the same load: produce → receipt by a bare aiokafka consumer in another process.
     The split shows where it goes: input → the worker appends the score record (the
