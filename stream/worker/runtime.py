@@ -50,7 +50,7 @@ from stream.worker.saving import Committer, Saving
 from stream.worker.scorer import Record, Scorer
 from stream.worker.state_store import StateStore
 
-__all__ = ["Runtime"]
+__all__ = ["BROADCAST_MAX_RECORDS", "Runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ _REFRESH_SLICE_KEYS = 4_096
 # (the outbox's sender, the client's sender, its request task): measured 4 with aiokafka
 # 0.14. With one turn the request went out only after the next fetch was handled.
 _SEND_TURNS = 4
+# Most broadcast records a fetch hands to the states, whatever the partitioned inputs'
+# cap: a news event fans out to as many as 2,048 policy rows, so a batch of 2,000 news
+# events is already ~4M rows (~1 GB while applied).
+BROADCAST_MAX_RECORDS = 2_000
 
 
 class Runtime:
@@ -254,7 +258,7 @@ class Runtime:
 
     async def run_broadcast(self, stopping: Callable[[], bool]) -> None:
         """Read the broadcast topics until ``stopping()``; apply to every state."""
-        max_records = self._settings.worker.batch_max_events
+        max_records = min(self._settings.worker.batch_max_events, BROADCAST_MAX_RECORDS)
         while not stopping():
             if not self._broadcast_started:
                 await asyncio.sleep(0.1)

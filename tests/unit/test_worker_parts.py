@@ -20,7 +20,7 @@ from stream.metrics import Metrics
 from stream.worker.partition_state import PartitionCountError, PartitionState, SnapshotError
 from stream.worker.queries import one_score, top_scores
 from stream.worker.refresh import DecayRefresh
-from stream.worker.runtime import Runtime
+from stream.worker.runtime import BROADCAST_MAX_RECORDS, Runtime
 from stream.worker.scorer import Scorer
 from tests.unit.edge.conftest import event
 from tests.unit.worker_parts import (
@@ -472,3 +472,28 @@ async def test_a_fetch_queues_the_outputs_of_all_its_partitions_at_once(scorer: 
     partitions, keys = queued[0]
     assert set(partitions) == {0, 1}
     assert keys == {0: 6, 1: 1}  # queued after both partitions were scored
+
+
+class _Broadcast:
+    """A broadcast reader that records what each fetch asked for and holds no records."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    async def fetch(self, timeout_ms: int, max_records: int) -> dict[TP, list[Any]]:
+        self.asked.append(max_records)
+        return {}
+
+
+async def test_broadcast_fetches_stay_at_their_own_cap_when_inputs_take_more(
+    scorer: Scorer,
+) -> None:
+    """A news event fans out to up to 2,048 rows: a broadcast batch keeps the bound of
+    2,000 events however many records the partitioned inputs' polls take."""
+    runtime = _runtime(scorer, _Store())
+    broadcast = _Broadcast()
+    runtime._broadcast = broadcast  # type: ignore[assignment]
+    runtime._broadcast_started = True
+    assert SETTINGS.worker.batch_max_events > BROADCAST_MAX_RECORDS  # the default polls more
+    await runtime.run_broadcast(lambda: len(broadcast.asked) >= 2)
+    assert broadcast.asked == [BROADCAST_MAX_RECORDS, BROADCAST_MAX_RECORDS]
