@@ -40,9 +40,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiokafka import AIOKafkaConsumer
-from in_loop import handler_in_loop, scorer_and_states
-from stream_load import broker, ceiling, company_names, key_count, produce_shipments
+from in_loop import handler_in_loop, queue_outputs, scorer_and_states
+from stream_load import (
+    broker,
+    ceiling,
+    company_names,
+    input_consumer,
+    key_count,
+    produce_shipments,
+)
 
 from config.settings import load_settings
 from stream.topics import create_topics
@@ -59,11 +65,9 @@ def _fetch_and_decode(bootstrap: str, env: dict[str, str], n: int, pipe: Connect
     async def run() -> None:
         settings = load_settings(env)
         scorer, _ = scorer_and_states(settings, _PARTITIONS)
-        consumer = AIOKafkaConsumer(
-            settings.topics.shipments, bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest", enable_auto_commit=False,
-            max_partition_fetch_bytes=settings.worker.fetch_partition_bytes,
-        )  # fmt: skip
+        consumer = input_consumer(
+            bootstrap, settings.topics.shipments, settings.worker.fetch_partition_bytes
+        )
         await consumer.start()
         gc.freeze()
         loop, seen, sending = asyncio.get_running_loop(), 0, None
@@ -117,8 +121,7 @@ async def _score_and_publish(bootstrap: str, env: dict[str, str], n: int) -> flo
             for partition, prepared in batches:
                 assert isinstance(prepared, Prepared)
                 outgoing += scorer.apply(states[partition], prepared)[0]
-            acks += await output.send(outgoing)
-            acks = [a for a in acks if not a.done() or a.exception() is not None]
+            acks = await queue_outputs(output, outgoing, acks)
         await asyncio.gather(*acks)
         return (n - unspanned) / (time.perf_counter() - first)
     finally:

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from stream_load import input_consumer
 
 from config.loader import load_catalogue, load_lexicon, load_scoring_params
 from config.settings import Settings, load_settings
+from stream.deadletter import Outgoing
 from stream.events import EventDecoder
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
@@ -43,6 +44,14 @@ def scorer_and_states(
     return scorer, states
 
 
+async def queue_outputs(
+    output: OutputProducer, outgoing: list[Outgoing], acks: list[asyncio.Future[Any]]
+) -> list[asyncio.Future[Any]]:
+    """Queue ``outgoing``; the acknowledgements still pending, or failed (awaited last)."""
+    acks += await output.send(outgoing)
+    return [a for a in acks if not a.done() or a.exception() is not None]
+
+
 async def _handle(
     bootstrap: str,
     settings: Settings,
@@ -56,10 +65,7 @@ async def _handle(
     scorer, states = scorer_and_states(settings, partitions)
     output = OutputProducer(bootstrap, {})
     await output.prepare(topics.outputs)
-    consumer = AIOKafkaConsumer(
-        topics.shipments, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, max_partition_fetch_bytes=settings.worker.fetch_partition_bytes,
-    )  # fmt: skip
+    consumer = input_consumer(bootstrap, topics.shipments, settings.worker.fetch_partition_bytes)
     await consumer.start()
     gc.freeze()  # as the worker does once started
     started()
@@ -77,8 +83,7 @@ async def _handle(
             for tp, records in fetch.items():
                 outgoing += scorer.apply(states[tp.partition], prepared[tp])[0]
                 seen += len(records)
-            acks += await output.send(outgoing)  # once per fetch, as the worker queues them
-            acks = [a for a in acks if not a.done() or a.exception() is not None]
+            acks = await queue_outputs(output, outgoing, acks)  # once per fetch, as the worker
         await asyncio.gather(*acks)
     finally:
         await consumer.stop()

@@ -92,18 +92,24 @@ async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]])
         await producer.stop()
 
 
-async def ceiling(bootstrap: str, topic: str, n: int, partition_bytes: int) -> float:
-    """Events/s of a bare consumer reading and decoding n records: those after its first
-    fetch, from when that fetch was decoded to the last record (the span the service's
-    rate is taken over, :func:`output_span`). It fetches up to ``partition_bytes`` per
-    partition, as the worker is set to."""
-    consumer = AIOKafkaConsumer(
+def input_consumer(bootstrap: str, topic: str, partition_bytes: int) -> AIOKafkaConsumer:
+    """A group-less consumer of ``topic`` from its start, fetching up to
+    ``partition_bytes`` per partition, as the worker's input reader is set to."""
+    return AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_partition_fetch_bytes=partition_bytes,
     )
+
+
+async def ceiling(bootstrap: str, topic: str, n: int, partition_bytes: int) -> float:
+    """Events/s of a bare consumer reading and decoding n records: those after its first
+    fetch, from when that fetch was decoded to the last record (the span the service's
+    rate is taken over, :func:`output_span`). It fetches up to ``partition_bytes`` per
+    partition, as the worker is set to."""
+    consumer = input_consumer(bootstrap, topic, partition_bytes)
     await consumer.start()
     seen, counted, started = 0, 0, 0.0
     try:
