@@ -112,6 +112,7 @@ class WorkerSettings:
     batch_max_events: int
     fetch_top_up_s: float
     fetch_partition_bytes: int
+    reader_process: bool
     switch_interval_s: float
     score_emit_threshold: float
     alert_hysteresis: float
@@ -175,6 +176,13 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _flag(raw: str) -> bool:
+    value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if raw.lower() not in value:
+        raise ValueError("must be true or false")
+    return value[raw.lower()]
 
 
 def _name(raw: str) -> str:
@@ -287,6 +295,7 @@ def load_settings(
                 "SUPPLYRISK_FETCH_PARTITION_BYTES",
                 _bounded(int, 1 << 16, 1 << 28),
             ),
+            reader_process=worker.get("reader_process", "SUPPLYRISK_READER_PROCESS", _flag),
             switch_interval_s=worker.get(
                 "switch_interval_s", "SUPPLYRISK_SWITCH_INTERVAL_S", _bounded(float, 1e-5, 0.1)
             ),

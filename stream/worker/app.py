@@ -23,9 +23,10 @@ from stream.metrics import Metrics
 from stream.risk_metrics import RiskCollector
 from stream.worker.broadcast import BroadcastReader
 from stream.worker.faust_group import GroupApp, GroupConsumer
-from stream.worker.inputs import InputReader
+from stream.worker.inputs import InputReader, Inputs
 from stream.worker.output import OutputProducer
 from stream.worker.queries import one_score, top_scores
+from stream.worker.reader_process import ProcessReader
 from stream.worker.risk_view import risk_view
 from stream.worker.runtime import Runtime
 from stream.worker.scorer import Scorer
@@ -95,23 +96,30 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         web_in_thread=False,
     )
     client_options = kafka.client_options()
-    runtime = Runtime(
-        settings,
-        catalogue=catalogue,
-        params=params,
-        scorer=Scorer(decoder, topics, worker, params.level_thresholds, time.time),
-        metrics=metrics,
-        store=StateStore(topics.state, bootstrap, client_options),
-        broadcast=BroadcastReader(
-            (topics.licence_decisions, topics.news), bootstrap, client_options
-        ),
-        inputs=InputReader(
+    scorer = Scorer(decoder, topics, worker, params.level_thresholds, time.time)
+    inputs: Inputs
+    if worker.reader_process:
+        inputs = ProcessReader(settings, bootstrap, scorer.partition_counts)
+    else:
+        inputs = InputReader(
             bootstrap,
             client_options,
             max_records=worker.batch_max_events,
             top_up_s=worker.fetch_top_up_s,
             partition_bytes=worker.fetch_partition_bytes,
+            prepare=scorer.prepare_fetch,
+        )
+    runtime = Runtime(
+        settings,
+        catalogue=catalogue,
+        params=params,
+        scorer=scorer,
+        metrics=metrics,
+        store=StateStore(topics.state, bootstrap, client_options),
+        broadcast=BroadcastReader(
+            (topics.licence_decisions, topics.news), bootstrap, client_options
         ),
+        inputs=inputs,
         output=OutputProducer(bootstrap, client_options),
     )
     app.self_read_topics = runtime.topics

@@ -7,25 +7,54 @@ Faust's consumer, which runs in a thread of its own, cost the handler a third of
 throughput and most of its p99 latency (docs/ARCHITECTURE.md, "The hot path").
 
 Every change of assignment starts a new *generation*. Records fetched in an earlier one
-are never handled, and since taking them moved the client past them, the reader is then
-pointed at the states' offsets again.
+are never handled, and since taking them moved the client past them, the runtime then
+has the reader :meth:`~InputReader.rewind` to the positions of its last assignment.
+
+A fetch is decoded (``prepare``) as soon as it is taken, before the runtime handles it.
+:mod:`stream.worker.reader_process` runs this reader in a process of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-__all__ = ["Fetch", "InputReader", "positions_of"]
+from stream.worker.scorer import Prepared
+
+__all__ = ["Fetch", "InputReader", "Inputs", "positions_of"]
 
 # How long a fetch waits when nothing is buffered, and when nothing is assigned.
-_WAIT_MS = 1_000
-_IDLE_S = 0.1
+WAIT_MS = 1_000
+IDLE_S = 0.1
 
 Fetch = dict[TopicPartition, list[Any]]
+Positions = Mapping[TopicPartition, int | None]
+
+
+class Inputs(Protocol):
+    """What the runtime asks of the reader of its partitioned inputs."""
+
+    generation: int
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def assign(self, positions: Positions) -> None:
+        """Read exactly the partitions of ``positions``, each from its offset (None: the
+        earliest the broker still has); starts a new generation."""
+
+    async def rewind(self) -> None:
+        """A fetch made before the last assignment was dropped: read again from its
+        positions."""
+
+    async def fetch(self) -> tuple[int, dict[Any, Prepared]]:
+        """The generation a fetch was made in, and its records decoded, by partition."""
+        ...
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's last known high watermark (None before its first fetch)."""
 
 
 class InputReader:
@@ -39,6 +68,8 @@ class InputReader:
         max_records: int,
         top_up_s: float,
         partition_bytes: int,
+        prepare: Callable[[Fetch], dict[Any, Prepared]],
+        wait_ms: int = WAIT_MS,
     ) -> None:
         self._options = {
             "bootstrap_servers": bootstrap,
@@ -51,7 +82,10 @@ class InputReader:
         }
         self._max_records = max_records
         self._top_up_ms = round(top_up_s * 1000)
+        self._prepare = prepare
+        self._wait_ms = wait_ms
         self._consumer: AIOKafkaConsumer | None = None
+        self._positions: dict[TopicPartition, int | None] = {}
         self.partitions: frozenset[TopicPartition] = frozenset()
         self.generation = 0
 
@@ -65,11 +99,12 @@ class InputReader:
             await self._consumer.stop()
             self._consumer = None
 
-    async def assign(self, positions: Mapping[TopicPartition, int | None]) -> None:
+    async def assign(self, positions: Positions) -> None:
         """Read exactly the partitions of ``positions``, each from its offset (None: the
         earliest the broker still has); starts a new generation."""
         consumer = self._consumer
         assert consumer is not None, "start() first"  # noqa: S101 - programming error
+        self._positions = dict(positions)
         partitions = [TopicPartition(tp.topic, tp.partition) for tp in positions]
         # Asked first: between the assignment and the seeks below, the client must not
         # get a turn to position the partitions itself.
@@ -83,10 +118,14 @@ class InputReader:
         for tp, offset in zip(partitions, positions.values(), strict=True):
             consumer.seek(tp, max(offset or 0, beginnings[tp]))
 
-    async def fetch(self) -> tuple[int, Fetch]:
+    async def rewind(self) -> None:
+        """Read again from the positions of the last assignment (a new generation)."""
+        await self.assign(self._positions)
+
+    async def fetch(self) -> tuple[int, dict[Any, Prepared]]:
         """The generation and the next records of the assigned partitions (waiting up to
-        a second when none are buffered, a tenth of one when none are assigned), topped up
-        with those produced since.
+        ``wait_ms`` when none are buffered, a tenth of a second when none are assigned),
+        topped up with those produced since, and decoded.
 
         The client buffers one fetch response per partition and asks for the next only
         once that one is taken: what it hands over was fetched when the previous batch
@@ -96,13 +135,13 @@ class InputReader:
         """
         generation, consumer = self.generation, self._consumer
         if consumer is None or not self.partitions:
-            await asyncio.sleep(_IDLE_S)
+            await asyncio.sleep(IDLE_S)
             return generation, {}
-        records = await self._take(consumer, _WAIT_MS)
+        records = await self._take(consumer, self._wait_ms)
         if records and self._top_up_ms > 0 and generation == self.generation:
             for tp, more in (await self._take(consumer, self._top_up_ms)).items():
                 records[tp] = [*records.get(tp, ()), *more]
-        return generation, records
+        return generation, self._prepare(records) if records else {}
 
     async def _take(self, consumer: AIOKafkaConsumer, timeout_ms: int) -> Fetch:
         fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_records)

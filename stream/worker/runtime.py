@@ -3,8 +3,9 @@
 - **Assignment.** For each input partition the group assigns to this worker, the
   partition's latest snapshot is read from the state topic (or an empty state is made)
   and caught up with the broadcast topics before the worker reports ready.
-- **Batches.** Records of the partitioned topics are fetched on the event loop by this
-  worker's input reader (:mod:`stream.worker.inputs`), assigned what the group assigned
+- **Batches.** Records of the partitioned topics are fetched and decoded by this
+  worker's input reader, in a process of its own (:mod:`stream.worker.reader_process`)
+  or on the event loop (:mod:`stream.worker.inputs`), assigned what the group assigned
   and positioned at each state's offsets; records of the broadcast topics come from its
   broadcast reader (:mod:`stream.worker.broadcast`) and are applied to every partition
   state. Their outputs are queued in the outbox (:mod:`stream.worker.outbox`), which
@@ -40,14 +41,14 @@ from scoring import Catalogue, ScoringParams
 from stream.deadletter import Outgoing
 from stream.metrics import Metrics
 from stream.worker.broadcast import BroadcastReader, position_key
-from stream.worker.inputs import InputReader, positions_of
+from stream.worker.inputs import Inputs, positions_of
 from stream.worker.outbox import Outbox
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.refresh import DecayRefresh
 from stream.worker.report import BatchReport, count_batch, count_outputs
 from stream.worker.saving import Committer, Saving
-from stream.worker.scorer import Record, Scorer
+from stream.worker.scorer import FetchedRecord, Prepared, Scorer
 from stream.worker.state_store import StateStore
 
 __all__ = ["BROADCAST_MAX_RECORDS", "Runtime"]
@@ -79,7 +80,7 @@ class Runtime:
         metrics: Metrics,
         store: StateStore,
         broadcast: BroadcastReader,
-        inputs: InputReader,
+        inputs: Inputs,
         output: OutputProducer,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -227,8 +228,8 @@ class Runtime:
                 await self.handle(records, generation)
             await self.tick(committer)
 
-    async def handle(self, records: Mapping[Any, Sequence[Any]], generation: int) -> None:
-        """A fetch of the partitioned topics, made in the reader's ``generation``.
+    async def handle(self, fetch: Mapping[Any, Prepared], generation: int) -> None:
+        """A decoded fetch of the partitioned topics, made in the reader's ``generation``.
 
         The fetch is handled under the lock, so a revocation, an assignment or a broadcast
         batch waits for it. The outputs of all its partitions are queued together once
@@ -240,15 +241,14 @@ class Runtime:
         started = time.perf_counter()
         async with self._lock:
             if generation != self._inputs.generation:
-                await self._read_inputs()  # taking the records moved the reader past them
+                await self._inputs.rewind()  # taking the records moved the reader past them
                 return
-            prepared = self._scorer.prepare_fetch(records)
             outgoing: list[Outgoing] = []
-            for tp, tp_records in records.items():
-                state = self.states[tp.partition]
-                sent, report = self._scorer.apply(state, prepared[tp])
-                state.offsets[tp.topic] = tp_records[-1].offset + 1
-                state.count_changes(len(tp_records), self._clock())
+            for tp, prepared in fetch.items():
+                state, records = self.states[tp.partition], prepared.records
+                sent, report = self._scorer.apply(state, prepared)
+                state.offsets[tp.topic] = records[-1].offset + 1
+                state.count_changes(len(records), self._clock())
                 self._record(report)
                 outgoing += sent
             await self._outbox.send(outgoing)
@@ -269,7 +269,7 @@ class Runtime:
             async with self._lock:
                 await self._outbox.send(self._apply_broadcast(fetched))
 
-    def _apply_broadcast(self, fetched: Mapping[Any, Sequence[Record]]) -> list[Outgoing]:
+    def _apply_broadcast(self, fetched: Mapping[Any, Sequence[FetchedRecord]]) -> list[Outgoing]:
         outgoing: list[Outgoing] = []
         for tp, records in fetched.items():
             prepared = self._scorer.prepare(records)

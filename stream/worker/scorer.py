@@ -24,9 +24,10 @@ from stream.homes import HomePartitions
 from stream.scores import encode_scores
 from stream.worker.keying import Forward, forward, without_misplaced
 from stream.worker.partition_state import PartitionState
+from stream.worker.record_block import RecordBlock
 from stream.worker.report import BatchReport
 
-__all__ = ["Prepared", "Record", "Scorer"]
+__all__ = ["FetchedRecord", "Prepared", "Record", "Scorer"]
 
 # Which event types belong on which input topic (by the topic's role in the settings).
 _KINDS_OF_ROLE = {
@@ -38,14 +39,24 @@ _KINDS_OF_ROLE = {
 
 
 class Record(Protocol):
-    """The parts of a consumed Kafka record the scorer reads (aiokafka's ConsumerRecord)."""
+    """The parts of a consumed Kafka record the scorer reads (aiokafka's ConsumerRecord,
+    or a record of a :class:`RecordBlock`)."""
 
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+class FetchedRecord(Record, Protocol):
+    @property
+    def timestamp(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,7 @@ class Prepared:
     """A decoded batch of one topic's records, ready to apply to partition states."""
 
     records: Sequence[Record]
+    oldest_ms: int  # the records' oldest produce timestamp (ms since the epoch)
     batch: EventBatch
     shared: EventBatch  # without company-scoped licence decisions
     positions: dict[str, NDArray[np.int64]]
@@ -62,7 +74,7 @@ class Prepared:
     @classmethod
     def of(
         cls,
-        records: Sequence[Record],
+        records: Sequence[FetchedRecord],
         batch: EventBatch,
         positions: dict[str, NDArray[np.int64]],
         refused: list[tuple[int, str]],
@@ -71,9 +83,15 @@ class Prepared:
         """``batch`` of ``records``, with its share for every partition state."""
         country_wide = batch.licences.take(batch.licences.company == "")
         shared = dataclasses.replace(batch, licences=country_wide)
-        return cls(records, batch, shared, positions, refused, forwards)
+        oldest = min(r.timestamp for r in records)
+        return cls(records, oldest, batch, shared, positions, refused, forwards)
 
-    def part(self, start: int, end: int, records: Sequence[Record]) -> Prepared:
+    def packed(self) -> Prepared:
+        """This batch with its records packed in one :class:`RecordBlock` (one topic
+        partition's records), to send to another process."""
+        return dataclasses.replace(self, records=RecordBlock(self.records))
+
+    def part(self, start: int, end: int, records: Sequence[FetchedRecord]) -> Prepared:
         """The rows of ``records[start:end]`` (``records`` is that slice): a partition's
         share of a batch decoded for several partitions of one topic at once."""
         columns: dict[str, Any] = {}
@@ -119,7 +137,7 @@ class Scorer:
         # max() keeps the current value when event_time_s is NaN (an engine with no events)
         self.stream_time_s = max(self.stream_time_s, event_time_s)
 
-    def prepare(self, records: Sequence[Record]) -> Prepared:
+    def prepare(self, records: Sequence[FetchedRecord]) -> Prepared:
         """Decode records (all of one topic) once, for applying to one or more states."""
         topic = records[0].topic
         decoded = self._decoder.decode([r.value or b"" for r in records])
@@ -133,10 +151,10 @@ class Scorer:
             )
         return Prepared.of(records, batch, positions, refused, forwards)
 
-    def prepare_fetch(self, fetch: Mapping[Any, Sequence[Record]]) -> dict[Any, Prepared]:
+    def prepare_fetch(self, fetch: Mapping[Any, Sequence[FetchedRecord]]) -> dict[Any, Prepared]:
         """Decode a fetch once per topic (decoding has a fixed cost per call, and a fetch
         holds several partitions of a topic); one :class:`Prepared` per topic partition."""
-        by_topic: dict[str, list[tuple[Any, Sequence[Record]]]] = defaultdict(list)
+        by_topic: dict[str, list[tuple[Any, Sequence[FetchedRecord]]]] = defaultdict(list)
         for tp, records in fetch.items():
             by_topic[records[0].topic].append((tp, records))
         prepared: dict[Any, Prepared] = {}
@@ -168,7 +186,7 @@ class Scorer:
         records = prepared.records
         topic = records[0].topic
         report = BatchReport(topic, events=len(records))
-        report.oldest_produce_s = min(r.timestamp for r in records) / 1000.0
+        report.oldest_produce_s = prepared.oldest_ms / 1000.0
         result = state.engine.apply(
             prepared.batch if owner else prepared.shared,
             now_s=self._clock(),

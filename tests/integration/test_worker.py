@@ -19,6 +19,7 @@ from tests.integration.workers import (
     SCENARIO,
     WorkerProcess,
     assert_same_scores,
+    children_of,
     cli,
     offline_scores,
     service_env,
@@ -52,15 +53,20 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[Key, dict[str, A
     return offline_scores(dict(os.environ), SCENARIO, tmp_path_factory.mktemp("offline"))
 
 
+@pytest.mark.parametrize("reader_process", ["true", "false"], ids=["reader-process", "in-loop"])
 def test_scenario_end_to_end_equals_offline_engine(
     deployment: dict[str, str],
     workers: list[WorkerProcess],
     reference: dict[Key, dict[str, Any]],
     tmp_path: Path,
+    reader_process: str,
 ) -> None:
-    worker = WorkerProcess(deployment, tmp_path / "worker.log")
+    env = {**deployment, "SUPPLYRISK_READER_PROCESS": reader_process}
+    worker = WorkerProcess(env, tmp_path / "worker.log")
     workers.append(worker)
     assert worker.wait_ready() == [0, 1, 2, 3]
+    # The inputs are fetched and decoded by a child process, or on the worker's loop.
+    assert bool(children_of(worker.process.pid)) == (reader_process == "true")
     cli(deployment, "replay", "--events", str(SCENARIO))
     stream = wait_until_caught_up(workers, reference)
     assert_same_scores(stream, reference)

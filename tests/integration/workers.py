@@ -112,15 +112,51 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")[-3000:]
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown, no final snapshot."""
+        """SIGKILL: no shutdown, no final snapshot. Its reader process must then exit on
+        its own."""
+        children = children_of(self.process.pid)
         if self.alive():
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
         self._log.close()
+        wait_gone(children, "after its worker was killed")
 
     def stop(self) -> None:
+        children = children_of(self.process.pid)
         terminate(self.process)
         self._log.close()
+        wait_gone(children, "after its worker stopped")
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (the worker's reader process)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited process not yet reaped is a zombie, ``Z``)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: set[int], when: str, timeout_s: float = 30) -> None:
+    """Wait for ``pids`` to exit; fail naming those still running."""
+    deadline = time.monotonic() + timeout_s
+    while (left := {p for p in pids if _running(p)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if left:
+        pytest.fail(f"processes {sorted(left)} still run {timeout_s:g}s {when}")
 
 
 def terminate(process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:

@@ -62,14 +62,15 @@ def _reader(
     script: list[dict[TopicPartition, list[int]]], top_up_s: float
 ) -> tuple[InputReader, Client]:
     reader = InputReader(
-        "localhost:9092", {}, max_records=2000, top_up_s=top_up_s, partition_bytes=1 << 20
-    )
+        "localhost:9092", {}, max_records=2000, top_up_s=top_up_s, partition_bytes=1 << 20,
+        prepare=cast(Any, dict),  # records as fetched: decoding is the scorer's tests'
+    )  # fmt: skip
     client = Client(script)
     reader._consumer = client
     return reader, client
 
 
-def offsets(fetch: Mapping[Any, list[Rec]]) -> dict[Any, list[int]]:
+def offsets(fetch: Mapping[Any, Any]) -> dict[Any, list[int]]:
     return {tp: [r.offset for r in records] for tp, records in fetch.items()}
 
 
@@ -121,6 +122,15 @@ async def test_a_fetch_spanning_an_assignment_belongs_to_the_generation_it_began
     assert (generation, reader.generation) == (1, 2)  # the runtime drops it
     assert offsets(fetch) == {P0: [5, 6]}  # and no top-up was taken into it
     assert client.timeouts_ms == [1000]
+
+
+async def test_rewinding_reads_again_from_the_last_assignment_in_a_new_generation() -> None:
+    reader, client = _reader([{P0: [5, 6]}], top_up_s=0.0)
+    await reader.assign({P0: 5, P1: None})
+    await reader.fetch()
+    client.seeks.clear()
+    await reader.rewind()
+    assert client.seeks == {P0: 5, P1: 3} and reader.generation == 2
 
 
 def test_positions_come_from_each_state_and_topic() -> None:
@@ -197,11 +207,16 @@ async def test_faust_consumer_buffers_little_of_the_inputs(tmp_path: Path) -> No
     """What Faust's client prefetches for an input partition is never handed over, so it
     fetches little per partition; the input reader's own client fetches what the
     settings say (``SUPPLYRISK_FETCH_PARTITION_BYTES``)."""
-    env = {"SUPPLYRISK_DATA_DIR": str(tmp_path), "SUPPLYRISK_FETCH_PARTITION_BYTES": "3000000"}
+    env = {
+        "SUPPLYRISK_DATA_DIR": str(tmp_path),
+        "SUPPLYRISK_FETCH_PARTITION_BYTES": "3000000",
+        "SUPPLYRISK_READER_PROCESS": "false",  # the reader runs in the worker's process
+    }
     worker = create_worker(load_settings(env), "127.0.0.1:9092", CollectorRegistry())
     thread = cast(GroupConsumer, worker.app.consumer)._thread  # its own loop, never started
     group_client = thread._create_worker_consumer(cast(Any, worker.app.transport))
     reader = worker.runtime._inputs
+    assert isinstance(reader, InputReader)
     reader_client = AIOKafkaConsumer(**reader._options)  # built as start() builds it
     try:
         assert group_client._max_partition_fetch_bytes == GROUP_FETCH_BYTES <= 64 * 1024

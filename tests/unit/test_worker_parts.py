@@ -274,6 +274,9 @@ class _Inputs:
         self.generation += 1
         self.assigned.append(dict(positions))
 
+    async def rewind(self) -> None:
+        await self.assign(self.assigned[-1])
+
     def highwater(self, tp: TP) -> int | None:
         return self.highwaters.get(tp)
 
@@ -420,14 +423,11 @@ async def test_a_fetch_made_before_the_assignment_changed_is_dropped_and_read_ag
     }
     await inputs.assign({})  # the assignment changed while the fetch was made
     keys = state.engine.n_keys
-    await runtime.handle(fetch, generation=inputs.generation - 1)
+    await runtime.handle(scorer.prepare_fetch(fetch), generation=inputs.generation - 1)
     assert state.engine.n_keys == keys and state.offsets[TOPICS.shipments] == 5
-    # Taking the records moved the reader past them: it is pointed at the state again.
-    assert inputs.assigned[-1] == {
-        (TOPICS.shipments, 0): 5,
-        (TOPICS.profiles, 0): None,
-    }
-    await runtime.handle(fetch, generation=inputs.generation)
+    # Taking the records moved the reader past them: it reads again from its assignment.
+    assert inputs.assigned == [{}, {}] and inputs.generation == 2
+    await runtime.handle(scorer.prepare_fetch(fetch), generation=inputs.generation)
     assert state.engine.n_keys == keys + 1
 
 
@@ -467,7 +467,7 @@ async def test_a_fetch_queues_the_outputs_of_all_its_partitions_at_once(scorer: 
         )
         for p in (0, 1)
     }
-    await runtime.handle(fetch, generation=runtime._inputs.generation)
+    await runtime.handle(scorer.prepare_fetch(fetch), generation=runtime._inputs.generation)
     assert len(queued) == 1  # once, with the score records of both partitions
     partitions, keys = queued[0]
     assert set(partitions) == {0, 1}

@@ -1,0 +1,234 @@
+"""Fetching and decoding the partitioned inputs in a process of their own.
+
+A worker under load is bound by one core: aiokafka's fetch and decoding took about two
+thirds of its time with 20k keys, scoring and publishing the rest (docs/PERFORMANCE.md).
+With ``reader_process`` on (the default), a child process runs the worker's
+:class:`~stream.worker.inputs.InputReader`: it fetches, decodes each fetch into the
+core's columns and checks each company's home partition (``Scorer.prepare_fetch``), and
+sends the prepared batches through a pipe, each partition's records packed in a
+:class:`~stream.worker.record_block.RecordBlock` so that refused and misplaced records
+can still be dead-lettered or forwarded byte for byte. The worker process keeps the group,
+the states, scoring, publishing, saving and the web server, and only ever handles what
+the child sends.
+
+- **Assignments.** Every assignment is sent to the child with its generation; the child
+  applies it between two fetches and tags each fetch with the generation it was made in.
+  The worker drops a fetch of an earlier generation: it was made before the child was
+  pointed at the states' new positions, and the child reads those records again.
+- **Memory.** The child sends one fetch at a time and waits until the worker has taken
+  the previous one; the worker receives one fetch ahead of the one it handles. At most
+  four fetches exist at once (one being fetched, one in the pipe, one received, one
+  handled), each at most ``batch_max_events`` records.
+- **Failures.** The child exits when the worker stops it, closes the pipe, or dies
+  (SIGKILL included: the child reads end of file on its command pipe, or a broken pipe
+  when it sends). If the child dies, the worker's next fetch raises
+  :class:`ReaderProcessError`, which stops the worker: its partitions go to the rest of
+  the group, as for any crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import signal
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from config.loader import load_lexicon, load_scoring_params
+from config.settings import Settings
+from stream.errors import StreamError
+from stream.events import EventDecoder
+from stream.worker.inputs import IDLE_S, WAIT_MS, Fetch, InputReader, Positions
+from stream.worker.scorer import Prepared, Scorer
+
+__all__ = ["ProcessReader", "ReaderProcessError"]
+
+log = logging.getLogger(__name__)
+
+# How long the child's fetch waits for records when none are buffered: how late it may
+# see a new assignment while its partitions are idle.
+_CHILD_WAIT_MS = 100
+_STOP_S = 10.0
+
+# What crosses the pipe: the generation, the prepared batches, the high watermarks.
+_Message = tuple[int, dict[TopicPartition, Prepared], dict[TopicPartition, int | None]]
+
+
+class ReaderProcessError(StreamError):
+    """The reader process exited while the worker still needed it."""
+
+
+class ProcessReader:
+    """The worker's side of the reader process (the runtime's :class:`Inputs`)."""
+
+    def __init__(
+        self, settings: Settings, bootstrap: str, partition_counts: Mapping[str, int]
+    ) -> None:
+        """``partition_counts`` are those the scorer checks home partitions against: read
+        when the reader starts, once the runtime learned them."""
+        self._settings = settings
+        self._bootstrap = bootstrap
+        self._partition_counts = partition_counts
+        self._process: BaseProcess | None = None
+        self._commands: Connection | None = None
+        self._fetches: Connection | None = None
+        self._receiving: asyncio.Future[_Message] | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="supplyrisk-reader")
+        self._highwaters: dict[TopicPartition, int | None] = {}
+        self._partitions: frozenset[TopicPartition] = frozenset()
+        self._stopping = False
+        self.generation = 0
+
+    async def start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        commands_in, commands_out = context.Pipe(duplex=False)
+        fetches_in, fetches_out = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_main,
+            name="supplyrisk-reader",
+            args=(
+                self._settings, self._bootstrap, dict(self._partition_counts),
+                commands_in, fetches_out,
+            ),
+            daemon=True,
+        )  # fmt: skip
+        process.start()
+        commands_in.close()  # the child's ends: the child's exit then closes the pipes
+        fetches_out.close()
+        self._process, self._commands, self._fetches = process, commands_out, fetches_in
+        log.info("reader process %d started", process.pid)
+
+    async def stop(self) -> None:
+        """Stop the child (waiting up to ten seconds before killing it)."""
+        self._stopping = True
+        process, commands = self._process, self._commands
+        if process is None or commands is None:
+            self._thread.shutdown(wait=False)
+            return
+        with contextlib.suppress(OSError):
+            commands.send(None)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, process.join, _STOP_S)
+        if process.is_alive():
+            log.warning("reader process %d did not stop: killed", process.pid)
+            process.kill()
+            await loop.run_in_executor(None, process.join)
+        if self._receiving is not None:  # ended by the child's exit
+            with contextlib.suppress(EOFError, OSError, ReaderProcessError):
+                await self._receiving
+        commands.close()
+        if self._fetches is not None:
+            self._fetches.close()
+        self._thread.shutdown(wait=False)
+
+    async def assign(self, positions: Positions) -> None:
+        self.generation += 1
+        self._partitions = frozenset(TopicPartition(tp.topic, tp.partition) for tp in positions)
+        self._highwaters = {tp: h for tp, h in self._highwaters.items() if tp in self._partitions}
+        assert self._commands is not None, "start() first"  # noqa: S101 - programming error
+        self._commands.send((self.generation, dict(positions)))
+
+    async def rewind(self) -> None:
+        """Nothing to do: the child was given the new positions with the new generation,
+        and a fetch of an earlier one never moved them."""
+
+    async def fetch(self) -> tuple[int, dict[Any, Prepared]]:
+        """The next fetch the child sent, waiting up to a second for it (the runtime's
+        periodic work runs between fetches, also empty ones); the one after is received
+        meanwhile."""
+        if self._fetches is None or self._stopping:
+            await asyncio.sleep(IDLE_S)
+            return self.generation, {}
+        if self._receiving is None:
+            self._receiving = self._receive()
+        done, _ = await asyncio.wait((self._receiving,), timeout=WAIT_MS / 1000)
+        if not done:
+            return self.generation, {}
+        receiving, self._receiving = self._receiving, None
+        try:
+            generation, prepared, highwaters = receiving.result()
+        except (EOFError, OSError) as error:
+            if self._stopping:
+                return self.generation, {}
+            raise ReaderProcessError(self._death()) from error
+        self._receiving = self._receive()
+        self._highwaters.update(highwaters)
+        return generation, prepared
+
+    def _receive(self) -> asyncio.Future[_Message]:
+        assert self._fetches is not None  # noqa: S101 - started
+        return asyncio.get_running_loop().run_in_executor(self._thread, self._fetches.recv)
+
+    def _death(self) -> str:
+        process = self._process
+        code = None if process is None else process.exitcode
+        return f"the reader process exited (exit code {code}); the worker stops"
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return self._highwaters.get(TopicPartition(tp.topic, tp.partition))
+
+
+def _main(
+    settings: Settings,
+    bootstrap: str,
+    partition_counts: dict[str, int],
+    commands: Connection,
+    fetches: Connection,
+) -> None:
+    """The child: fetch, decode and send until told to stop or the worker is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which stops it
+    logging.basicConfig(level=logging.INFO)
+    with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):  # worker gone
+        asyncio.run(_serve(settings, bootstrap, partition_counts, commands, fetches))
+
+
+async def _serve(
+    settings: Settings,
+    bootstrap: str,
+    partition_counts: dict[str, int],
+    commands: Connection,
+    fetches: Connection,
+) -> None:
+    worker, lexicon = settings.worker, load_lexicon(settings.config_dir)
+    thresholds = load_scoring_params(settings.config_dir).level_thresholds
+    scorer = Scorer(EventDecoder(lexicon), settings.topics, worker, thresholds, lambda: 0.0)
+    scorer.partition_counts.update(partition_counts)
+
+    def prepare(fetch: Fetch) -> dict[Any, Prepared]:
+        return {tp: p.packed() for tp, p in scorer.prepare_fetch(fetch).items()}
+
+    reader = InputReader(
+        bootstrap, settings.kafka.client_options(),
+        max_records=worker.batch_max_events, top_up_s=worker.fetch_top_up_s,
+        partition_bytes=worker.fetch_partition_bytes, prepare=prepare, wait_ms=_CHILD_WAIT_MS,
+    )  # fmt: skip
+    await reader.start()
+    loop, sending, generation = asyncio.get_running_loop(), None, 0
+    try:
+        while True:
+            while commands.poll():  # end of file: recv() raises EOFError
+                command = commands.recv()
+                if command is None:
+                    return
+                generation, positions = command
+                await reader.assign(positions)
+            _, prepared = await reader.fetch()  # one loop: no assignment during a fetch
+            if not prepared:
+                continue
+            highwaters = {tp: reader.highwater(tp) for tp in reader.partitions}
+            if sending is not None:
+                await sending  # the worker took the previous fetch
+            message: _Message = (generation, prepared, highwaters)
+            sending = loop.run_in_executor(None, fetches.send, message)
+    finally:
+        if sending is not None:
+            with contextlib.suppress(OSError):
+                await sending
+        await reader.stop()

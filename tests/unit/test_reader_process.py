@@ -1,0 +1,135 @@
+"""The reader process's parts without a broker: records packed to cross the pipe, and the
+worker's side of the pipe (generations, high watermarks, the child's death)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import multiprocessing
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import TopicPartition
+
+from stream.homes import home_partition
+from stream.worker.reader_process import ProcessReader, ReaderProcessError
+from stream.worker.record_block import RecordBlock
+from tests.unit.edge.conftest import event
+from tests.unit.worker_parts import (
+    SETTINGS,
+    TOPICS,
+    FakeRecord,
+    empty_state,
+    new_scorer,
+    settle,
+)
+
+TP0 = TopicPartition(TOPICS.shipments, 0)
+
+
+def _through_a_pipe(sent: Any) -> Any:
+    """``sent`` as the worker receives it from the reader process (small objects only:
+    the pipe's buffer must hold them)."""
+    received, sending = multiprocessing.Pipe(duplex=False)
+    sending.send(sent)
+    return received.recv()
+
+
+def _fields(record: Any) -> tuple[Any, ...]:
+    return record.topic, record.partition, record.offset, record.key, record.value
+
+
+def test_a_block_gives_back_every_record_byte_for_byte_across_a_pipe() -> None:
+    records = [
+        FakeRecord(TOPICS.shipments, 3, 10, b"Acme", b'{"a": 1}'),
+        FakeRecord(TOPICS.shipments, 3, 11, None, b""),  # no key, an empty value
+        FakeRecord(TOPICS.shipments, 3, 14, b"", None),  # a gap in offsets, a tombstone
+        FakeRecord(TOPICS.shipments, 3, 15, "日本".encode(), b"\x00\xff" * 300),
+    ]
+    block = _through_a_pipe(RecordBlock(records))
+    assert len(block) == 4
+    assert [_fields(r) for r in block] == [_fields(r) for r in records]
+    assert _fields(block[-1]) == _fields(records[-1])
+    assert [_fields(r) for r in block[1:3]] == [_fields(r) for r in records[1:3]]
+    with pytest.raises(IndexError):
+        block[4]
+    with pytest.raises(ValueError, match="at least one record"):
+        RecordBlock([])
+
+
+def test_a_packed_batch_sends_what_the_records_themselves_would() -> None:
+    """Dead letters (refused when decoded, and by the core) and forwards carry the
+    original key and bytes; scores and reports are the same."""
+    scorer = new_scorer()
+    scorer.partition_counts[TOPICS.shipments] = 4
+    away = next(f"Co {i}" for i in range(40) if home_partition(f"Co {i}", 4) != 0)
+    here = next(f"Co {i}" for i in range(40) if home_partition(f"Co {i}", 4) == 0)
+    values = [
+        orjson.dumps(event("shipment", event_id="good", company=here)),
+        b"{not json",
+        orjson.dumps(event("shipment", event_id="odd", company=here, material="Unobtainium")),
+        orjson.dumps(event("shipment", event_id="away", company=away)),
+    ]
+    records = [FakeRecord(TOPICS.shipments, 0, 40 + i, b"k%d" % i, v) for i, v in enumerate(values)]
+    prepared = scorer.prepare(records)
+    packed = _through_a_pipe(prepared.packed())
+    assert isinstance(packed.records, RecordBlock) and packed.oldest_ms == prepared.oldest_ms
+
+    sent, report = scorer.apply(empty_state(0), prepared)
+    sent_packed, report_packed = scorer.apply(empty_state(0), packed)
+    assert sent_packed == sent
+    assert report_packed == report
+    topics = sorted(o.topic for o in sent)
+    assert topics.count(TOPICS.dead_letter(TOPICS.shipments)) == 2
+    assert topics.count(TOPICS.shipments) == 1  # the forward
+
+
+def _reader() -> tuple[ProcessReader, Any, Any]:
+    """A reader whose child is played by the test through the two pipes' other ends."""
+    reader = ProcessReader(SETTINGS, "127.0.0.1:9092", {})
+    commands_in, commands_out = multiprocessing.Pipe(duplex=False)
+    fetches_in, fetches_out = multiprocessing.Pipe(duplex=False)
+    reader._commands, reader._fetches = commands_out, fetches_in
+    return reader, commands_in, fetches_out
+
+
+async def test_assignments_reach_the_child_with_their_generation() -> None:
+    reader, commands, _ = _reader()
+    await reader.assign({TP0: 5})
+    await reader.assign({TP0: 9, TopicPartition(TOPICS.profiles, 0): None})
+    assert commands.recv() == (1, {TP0: 5})
+    assert commands.recv() == (2, {TP0: 9, TopicPartition(TOPICS.profiles, 0): None})
+    assert reader.generation == 2
+    await reader.rewind()  # nothing to do: the child has the new positions already
+    assert not commands.poll()
+
+
+async def test_fetches_arrive_in_order_with_their_generation_and_high_watermarks() -> None:
+    reader, _, fetches = _reader()
+    scorer = new_scorer()
+    batches = [
+        scorer.prepare([FakeRecord(TOPICS.shipments, 0, n, b"k", b"{}")]).packed() for n in range(3)
+    ]
+    for generation, prepared in enumerate(batches, start=1):
+        fetches.send((generation, {TP0: prepared}, {TP0: 100 + generation}))
+    got = [await reader.fetch() for _ in batches]
+    assert [(g, p[TP0].records[0].offset) for g, p in got] == [(1, 0), (2, 1), (3, 2)]
+    assert reader.highwater(TP0) == 103
+    assert reader.highwater(TopicPartition(TOPICS.profiles, 0)) is None
+
+
+async def test_the_childs_death_stops_the_worker_but_not_a_stop() -> None:
+    reader, _, fetches = _reader()
+    exited = dataclasses.make_dataclass("Exited", [("exitcode", int)])
+    reader._process = exited(-9)
+    fetches.close()  # the child is gone: end of file on the pipe
+    with pytest.raises(ReaderProcessError, match=r"exit code -9"):
+        await reader.fetch()
+
+    stopping, _, fetches = _reader()
+    waiting = asyncio.create_task(stopping.fetch())
+    await settle()  # the fetch waits for the child
+    stopping._stopping = True  # stop() told the child to exit, which ends the pipe
+    fetches.close()
+    assert await waiting == (0, {})
