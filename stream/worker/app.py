@@ -99,7 +99,7 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
     scorer = Scorer(decoder, topics, worker, params.level_thresholds, time.time)
     inputs: Inputs
     if worker.reader_process:
-        inputs = ProcessReader(settings, bootstrap, scorer.partition_counts)
+        inputs = ProcessReader(settings, bootstrap, scorer)
     else:
         inputs = InputReader(
             bootstrap,

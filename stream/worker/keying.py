@@ -9,7 +9,7 @@ lost, and sending it again after a crash is harmless (the engine drops duplicate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ _SCOPED = ("shipment", "licence_decision", "profile")
 
 
 def without_misplaced(
-    records: Sequence[Any],
+    landed: Callable[[], NDArray[np.int64]],
     batch: EventBatch,
     positions: dict[str, NDArray[np.int64]],
     partitions: int,
@@ -39,22 +39,23 @@ def without_misplaced(
 ) -> tuple[EventBatch, dict[str, NDArray[np.int64]], list[Forward]]:
     """The batch without its misplaced rows, their positions, and where each goes.
 
-    ``partitions`` is the partition count of the records' topic; ``records`` may come
-    from several of its partitions.
+    ``partitions`` is the partition count of the records' topic; ``landed()`` gives the
+    partition each record landed on (they may come from several), asked for only when
+    the batch holds company-scoped rows.
     """
-    landed: NDArray[np.int64] | None = None
+    landed_on: NDArray[np.int64] | None = None
     misplaced: list[NDArray[np.int64]] = []
     home_of: list[NDArray[np.int64]] = []
     for kind in _SCOPED:
         company = getattr(batch, BATCH_FIELDS[kind]).company
         if len(company) == 0:
             continue
-        if landed is None:
-            landed = np.fromiter((r.partition for r in records), np.int64, len(records))
+        if landed_on is None:
+            landed_on = landed()
         scoped = company != ""
         at = positions[kind][scoped]
         home = homes.of(company[scoped].tolist(), partitions)
-        wrong = home != landed[at]
+        wrong = home != landed_on[at]
         if wrong.any():
             misplaced.append(at[wrong])
             home_of.append(home[wrong])

@@ -4,12 +4,12 @@ A worker under load is bound by one core: aiokafka's fetch and decoding took abo
 thirds of its time with 20k keys, scoring and publishing the rest (docs/PERFORMANCE.md).
 With ``reader_process`` on (the default), a child process runs the worker's
 :class:`~stream.worker.inputs.InputReader`: it fetches, decodes each fetch into the
-core's columns and checks each company's home partition (``Scorer.prepare_fetch``), and
-sends the prepared batches through a pipe, each partition's records packed in a
-:class:`~stream.worker.record_block.RecordBlock` so that refused and misplaced records
-can still be dead-lettered or forwarded byte for byte. The worker process keeps the group,
-the states, scoring, publishing, saving and the web server, and only ever handles what
-the child sends.
+core's columns (``Scorer.prepare_fetch``) and sends the prepared batches through a pipe,
+each partition's records packed in a :class:`~stream.worker.record_block.RecordBlock` so
+that refused and misplaced records can still be dead-lettered or forwarded byte for byte.
+The worker's process keeps the group, the states, the home-partition check
+(``Scorer.send_home``), scoring, publishing, saving and the web server, and handles only
+what the child sends.
 
 - **Assignments.** Every assignment is sent to the child with its generation; the child
   applies it between two fetches and tags each fetch with the generation it was made in.
@@ -33,7 +33,6 @@ import contextlib
 import logging
 import multiprocessing
 import signal
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -68,14 +67,13 @@ class ReaderProcessError(StreamError):
 class ProcessReader:
     """The worker's side of the reader process (the runtime's :class:`Inputs`)."""
 
-    def __init__(
-        self, settings: Settings, bootstrap: str, partition_counts: Mapping[str, int]
-    ) -> None:
-        """``partition_counts`` are those the scorer checks home partitions against: read
-        when the reader starts, once the runtime learned them."""
+    def __init__(self, settings: Settings, bootstrap: str, scorer: Scorer) -> None:
+        """``scorer`` takes the misplaced rows out of each received batch
+        (``Scorer.send_home``): that check needs no record bytes, and the worker's
+        process has more time to spare than the reader's."""
         self._settings = settings
         self._bootstrap = bootstrap
-        self._partition_counts = partition_counts
+        self._scorer = scorer
         self._process: BaseProcess | None = None
         self._commands: Connection | None = None
         self._fetches: Connection | None = None
@@ -93,10 +91,7 @@ class ProcessReader:
         process = context.Process(
             target=_main,
             name="supplyrisk-reader",
-            args=(
-                self._settings, self._bootstrap, dict(self._partition_counts),
-                commands_in, fetches_out,
-            ),
+            args=(self._settings, self._bootstrap, commands_in, fetches_out),
             daemon=True,
         )  # fmt: skip
         process.start()
@@ -160,7 +155,7 @@ class ProcessReader:
             raise ReaderProcessError(self._death()) from error
         self._receiving = self._receive()
         self._highwaters.update(highwaters)
-        return generation, prepared
+        return generation, {tp: self._scorer.send_home(p) for tp, p in prepared.items()}
 
     def _receive(self) -> asyncio.Future[_Message]:
         assert self._fetches is not None  # noqa: S101 - started
@@ -175,34 +170,23 @@ class ProcessReader:
         return self._highwaters.get(TopicPartition(tp.topic, tp.partition))
 
 
-def _main(
-    settings: Settings,
-    bootstrap: str,
-    partition_counts: dict[str, int],
-    commands: Connection,
-    fetches: Connection,
-) -> None:
+def _main(settings: Settings, bootstrap: str, commands: Connection, fetches: Connection) -> None:
     """The child: fetch, decode and send until told to stop or the worker is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which stops it
     logging.basicConfig(level=logging.INFO)
     with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):  # worker gone
-        asyncio.run(_serve(settings, bootstrap, partition_counts, commands, fetches))
+        asyncio.run(_serve(settings, bootstrap, commands, fetches))
 
 
 async def _serve(
-    settings: Settings,
-    bootstrap: str,
-    partition_counts: dict[str, int],
-    commands: Connection,
-    fetches: Connection,
+    settings: Settings, bootstrap: str, commands: Connection, fetches: Connection
 ) -> None:
     worker, lexicon = settings.worker, load_lexicon(settings.config_dir)
     thresholds = load_scoring_params(settings.config_dir).level_thresholds
     scorer = Scorer(EventDecoder(lexicon), settings.topics, worker, thresholds, lambda: 0.0)
-    scorer.partition_counts.update(partition_counts)
 
     def prepare(fetch: Fetch) -> dict[Any, Prepared]:
-        return {tp: p.packed() for tp, p in scorer.prepare_fetch(fetch).items()}
+        return {tp: p.packed() for tp, p in scorer.prepare_fetch(fetch, homes=False).items()}
 
     reader = InputReader(
         bootstrap, settings.kafka.client_options(),

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["BlockRecord", "RecordBlock"]
+
+_OFFSET, _KEY, _VALUE = attrgetter("offset"), attrgetter("key"), attrgetter("value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +41,15 @@ class _Packed:
     __slots__ = ("data", "ends", "lengths")
 
     def __init__(self, items: Sequence[bytes | None]) -> None:
-        self.lengths = np.fromiter(
-            (-1 if item is None else len(item) for item in items), np.int64, len(items)
-        )
+        try:  # the common case, without a test per item
+            self.lengths = np.fromiter(map(len, items), np.int64, len(items))  # type: ignore[arg-type]
+            self.data = b"".join(items)  # type: ignore[arg-type]
+        except TypeError:  # a None among them (a tombstone, a record without a key)
+            self.lengths = np.fromiter(
+                (-1 if item is None else len(item) for item in items), np.int64, len(items)
+            )
+            self.data = b"".join([item for item in items if item])
         self.ends = np.cumsum(np.maximum(self.lengths, 0))
-        self.data = b"".join([item for item in items if item])
 
     def __getitem__(self, i: int) -> bytes | None:
         length = int(self.lengths[i])
@@ -69,11 +76,9 @@ class RecordBlock(Sequence[BlockRecord]):
             raise ValueError("a record block holds at least one record")
         self.topic: str = records[0].topic
         self.partition: int = records[0].partition
-        self.offsets: NDArray[np.int64] = np.fromiter(
-            (r.offset for r in records), np.int64, len(records)
-        )
-        self._keys = _Packed([r.key for r in records])
-        self._values = _Packed([r.value for r in records])
+        self.offsets: NDArray[np.int64] = np.fromiter(map(_OFFSET, records), np.int64, len(records))
+        self._keys = _Packed(list(map(_KEY, records)))
+        self._values = _Packed(list(map(_VALUE, records)))
 
     def __len__(self) -> int:
         return len(self.offsets)

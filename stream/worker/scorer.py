@@ -81,10 +81,18 @@ class Prepared:
         forwards: list[Forward],
     ) -> Prepared:
         """``batch`` of ``records``, with its share for every partition state."""
-        country_wide = batch.licences.take(batch.licences.company == "")
-        shared = dataclasses.replace(batch, licences=country_wide)
-        oldest = min(r.timestamp for r in records)
-        return cls(records, oldest, batch, shared, positions, refused, forwards)
+        oldest_ms = min(r.timestamp for r in records)
+        return cls(records, oldest_ms, batch, _shared(batch), positions, refused, forwards)
+
+    def keeping(
+        self, batch: EventBatch, positions: dict[str, NDArray[np.int64]], forwards: list[Forward]
+    ) -> Prepared:
+        """This batch keeping only ``batch`` (rows at ``positions``): the rest leaves as
+        ``forwards``."""
+        shared = _shared(batch)
+        return dataclasses.replace(
+            self, batch=batch, shared=shared, positions=positions, forwards=forwards
+        )
 
     def packed(self) -> Prepared:
         """This batch with its records packed in one :class:`RecordBlock` (one topic
@@ -137,29 +145,40 @@ class Scorer:
         # max() keeps the current value when event_time_s is NaN (an engine with no events)
         self.stream_time_s = max(self.stream_time_s, event_time_s)
 
-    def prepare(self, records: Sequence[FetchedRecord]) -> Prepared:
-        """Decode records (all of one topic) once, for applying to one or more states."""
+    def prepare(self, records: Sequence[FetchedRecord], *, homes: bool = True) -> Prepared:
+        """Decode records (all of one topic) once, for applying to one or more states;
+        with ``homes``, also :meth:`send_home`."""
         topic = records[0].topic
         decoded = self._decoder.decode([r.value or b"" for r in records])
         batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
-        positions = decoded.positions
-        forwards: list[Forward] = []
-        partitions = self.partition_counts.get(topic)
-        if partitions:
-            batch, positions, forwards = without_misplaced(
-                records, batch, positions, partitions, self._homes
-            )
-        return Prepared.of(records, batch, positions, refused, forwards)
+        prepared = Prepared.of(records, batch, decoded.positions, refused, [])
+        return self.send_home(prepared) if homes else prepared
 
-    def prepare_fetch(self, fetch: Mapping[Any, Sequence[FetchedRecord]]) -> dict[Any, Prepared]:
+    def send_home(self, prepared: Prepared) -> Prepared:
+        """``prepared`` without the rows of companies homed on another partition of its
+        topic, which are listed in its ``forwards`` (when the topic's partition count is
+        known: :mod:`stream.worker.keying`)."""
+        records = prepared.records
+        partitions = self.partition_counts.get(records[0].topic)
+        if not partitions:
+            return prepared
+        batch, positions, forwards = without_misplaced(
+            lambda: _landed(records), prepared.batch, prepared.positions, partitions, self._homes
+        )
+        return prepared.keeping(batch, positions, forwards) if forwards else prepared
+
+    def prepare_fetch(
+        self, fetch: Mapping[Any, Sequence[FetchedRecord]], *, homes: bool = True
+    ) -> dict[Any, Prepared]:
         """Decode a fetch once per topic (decoding has a fixed cost per call, and a fetch
-        holds several partitions of a topic); one :class:`Prepared` per topic partition."""
+        holds several partitions of a topic); one :class:`Prepared` per topic partition.
+        ``homes`` as for :meth:`prepare`."""
         by_topic: dict[str, list[tuple[Any, Sequence[FetchedRecord]]]] = defaultdict(list)
         for tp, records in fetch.items():
             by_topic[records[0].topic].append((tp, records))
         prepared: dict[Any, Prepared] = {}
         for groups in by_topic.values():
-            whole = self.prepare([r for _, records in groups for r in records])
+            whole = self.prepare([r for _, records in groups for r in records], homes=homes)
             start = 0
             for tp, records in groups:
                 end = start + len(records)
@@ -289,6 +308,20 @@ class Scorer:
                         for p in np.unique(decoded.positions[kind])]  # fmt: skip
             kept[name] = column.take(np.empty(0, dtype=np.intp))
         return EventBatch(**kept), refused
+
+
+def _shared(batch: EventBatch) -> EventBatch:
+    """What of ``batch`` every partition state applies: all but company-scoped licence
+    decisions."""
+    country_wide = batch.licences.take(batch.licences.company == "")
+    return dataclasses.replace(batch, licences=country_wide)
+
+
+def _landed(records: Sequence[Record]) -> NDArray[np.int64]:
+    """The partition each record landed on."""
+    if isinstance(records, RecordBlock):  # one partition's records
+        return np.full(len(records), records.partition, dtype=np.int64)
+    return np.fromiter((r.partition for r in records), np.int64, len(records))
 
 
 def _first_reason_per_position(refused: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -73,8 +73,10 @@ def test_a_packed_batch_sends_what_the_records_themselves_would() -> None:
     ]
     records = [FakeRecord(TOPICS.shipments, 0, 40 + i, b"k%d" % i, v) for i, v in enumerate(values)]
     prepared = scorer.prepare(records)
-    packed = _through_a_pipe(prepared.packed())
+    # The reader process decodes and packs; the worker takes the misplaced rows out.
+    packed = scorer.send_home(_through_a_pipe(scorer.prepare(records, homes=False).packed()))
     assert isinstance(packed.records, RecordBlock) and packed.oldest_ms == prepared.oldest_ms
+    assert packed.forwards == prepared.forwards == [(3, home_partition(away, 4))]
 
     sent, report = scorer.apply(empty_state(0), prepared)
     sent_packed, report_packed = scorer.apply(empty_state(0), packed)
@@ -87,7 +89,7 @@ def test_a_packed_batch_sends_what_the_records_themselves_would() -> None:
 
 def _reader() -> tuple[ProcessReader, Any, Any]:
     """A reader whose child is played by the test through the two pipes' other ends."""
-    reader = ProcessReader(SETTINGS, "127.0.0.1:9092", {})
+    reader = ProcessReader(SETTINGS, "127.0.0.1:9092", new_scorer())
     commands_in, commands_out = multiprocessing.Pipe(duplex=False)
     fetches_in, fetches_out = multiprocessing.Pipe(duplex=False)
     reader._commands, reader._fetches = commands_out, fetches_in
