@@ -15,10 +15,14 @@ what the child sends.
   applies it between two fetches and tags each fetch with the generation it was made in.
   The worker drops a fetch of an earlier generation: it was made before the child was
   pointed at the states' new positions, and the child reads those records again.
-- **Memory.** The child sends one fetch at a time and waits until the worker has taken
-  the previous one; the worker receives one fetch ahead of the one it handles. At most
-  four fetches exist at once (one being fetched, one in the pipe, one received, one
-  handled), each at most ``batch_max_events`` records.
+- **Pace.** The child fetches only when the worker asks for a fetch. The worker asks
+  when it wants the next one to handle, and, when the fetch it takes is full (a
+  backlog), as it takes it: the child then fetches and decodes while the worker handles.
+  A child fetching at its own pace, or always one fetch ahead, made records wait longer
+  at 10k events/s: each fetch was made a whole handling cycle before it was handled
+  (docs/PERFORMANCE.md).
+- **Memory.** At most three fetches exist at once (one being fetched or in the pipe, one
+  received, one handled), each at most ``batch_max_events`` records.
 - **Failures.** The child exits when the worker stops it, closes the pipe, or dies
   (SIGKILL included: the child reads end of file on its command pipe, or a broken pipe
   when it sends). If the child dies, the worker's next fetch raises
@@ -58,6 +62,8 @@ _STOP_S = 10.0
 
 # What crosses the pipe: the generation, the prepared batches, the high watermarks.
 _Message = tuple[int, dict[TopicPartition, Prepared], dict[TopicPartition, int | None]]
+# What the worker tells the child: (_ASSIGN, generation, positions), _MORE, _STOP.
+_ASSIGN, _MORE, _STOP = "assign", ("more",), ("stop",)
 
 
 class ReaderProcessError(StreamError):
@@ -74,6 +80,7 @@ class ProcessReader:
         self._settings = settings
         self._bootstrap = bootstrap
         self._scorer = scorer
+        self._full = settings.worker.batch_max_events
         self._process: BaseProcess | None = None
         self._commands: Connection | None = None
         self._fetches: Connection | None = None
@@ -108,7 +115,7 @@ class ProcessReader:
             self._thread.shutdown(wait=False)
             return
         with contextlib.suppress(OSError):
-            commands.send(None)
+            commands.send(_STOP)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, process.join, _STOP_S)
         if process.is_alive():
@@ -128,7 +135,7 @@ class ProcessReader:
         self._partitions = frozenset(TopicPartition(tp.topic, tp.partition) for tp in positions)
         self._highwaters = {tp: h for tp, h in self._highwaters.items() if tp in self._partitions}
         assert self._commands is not None, "start() first"  # noqa: S101 - programming error
-        self._commands.send((self.generation, dict(positions)))
+        self._commands.send((_ASSIGN, self.generation, dict(positions)))
 
     async def rewind(self) -> None:
         """Nothing to do: the child was given the new positions with the new generation,
@@ -136,8 +143,8 @@ class ProcessReader:
 
     async def fetch(self) -> tuple[int, dict[Any, Prepared]]:
         """The next fetch the child sent, waiting up to a second for it (the runtime's
-        periodic work runs between fetches, also empty ones); the one after is received
-        meanwhile."""
+        periodic work runs between fetches, also empty ones); after a full fetch, the
+        one after is fetched and received meanwhile."""
         if self._fetches is None or self._stopping:
             await asyncio.sleep(IDLE_S)
             return self.generation, {}
@@ -153,12 +160,15 @@ class ProcessReader:
             if self._stopping:
                 return self.generation, {}
             raise ReaderProcessError(self._death()) from error
-        self._receiving = self._receive()
+        if sum(len(p.records) for p in prepared.values()) >= self._full:
+            self._receiving = self._receive()  # behind: the next while this one is handled
         self._highwaters.update(highwaters)
         return generation, {tp: self._scorer.send_home(p) for tp, p in prepared.items()}
 
     def _receive(self) -> asyncio.Future[_Message]:
-        assert self._fetches is not None  # noqa: S101 - started
+        """Ask the child for one more fetch, and receive it in a thread."""
+        assert self._fetches is not None and self._commands is not None  # noqa: S101
+        self._commands.send(_MORE)
         return asyncio.get_running_loop().run_in_executor(self._thread, self._fetches.recv)
 
     def _death(self) -> str:
@@ -194,18 +204,25 @@ async def _serve(
         partition_bytes=worker.fetch_partition_bytes, prepare=prepare, wait_ms=_CHILD_WAIT_MS,
     )  # fmt: skip
     await reader.start()
-    loop, sending, generation = asyncio.get_running_loop(), None, 0
+    loop, sending, generation, wanted = asyncio.get_running_loop(), None, 0, 0
     try:
         while True:
             while commands.poll():  # end of file: recv() raises EOFError
                 command = commands.recv()
-                if command is None:
+                if command[0] == _STOP[0]:
                     return
-                generation, positions = command
+                if command[0] == _MORE[0]:
+                    wanted += 1
+                    continue
+                _, generation, positions = command
                 await reader.assign(positions)
+            if not wanted:
+                await _readable(commands)
+                continue
             _, prepared = await reader.fetch()  # one loop: no assignment during a fetch
             if not prepared:
                 continue
+            wanted -= 1
             highwaters = {tp: reader.highwater(tp) for tp in reader.partitions}
             if sending is not None:
                 await sending  # the worker took the previous fetch
@@ -216,3 +233,19 @@ async def _serve(
             with contextlib.suppress(OSError):
                 await sending
         await reader.stop()
+
+
+async def _readable(connection: Connection) -> None:
+    """Wait until ``connection`` has something to read (or its end of file)."""
+    loop, fd = asyncio.get_running_loop(), connection.fileno()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)

@@ -100,25 +100,39 @@ async def test_assignments_reach_the_child_with_their_generation() -> None:
     reader, commands, _ = _reader()
     await reader.assign({TP0: 5})
     await reader.assign({TP0: 9, TopicPartition(TOPICS.profiles, 0): None})
-    assert commands.recv() == (1, {TP0: 5})
-    assert commands.recv() == (2, {TP0: 9, TopicPartition(TOPICS.profiles, 0): None})
+    assert commands.recv() == ("assign", 1, {TP0: 5})
+    assert commands.recv() == ("assign", 2, {TP0: 9, TopicPartition(TOPICS.profiles, 0): None})
     assert reader.generation == 2
     await reader.rewind()  # nothing to do: the child has the new positions already
     assert not commands.poll()
 
 
 async def test_fetches_arrive_in_order_with_their_generation_and_high_watermarks() -> None:
-    reader, _, fetches = _reader()
+    reader, commands, fetches = _reader()
+    reader._full = 2  # records in a full fetch (batch_max_events)
     scorer = new_scorer()
-    batches = [
-        scorer.prepare([FakeRecord(TOPICS.shipments, 0, n, b"k", b"{}")]).packed() for n in range(3)
-    ]
-    for generation, prepared in enumerate(batches, start=1):
-        fetches.send((generation, {TP0: prepared}, {TP0: 100 + generation}))
-    got = [await reader.fetch() for _ in batches]
-    assert [(g, p[TP0].records[0].offset) for g, p in got] == [(1, 0), (2, 1), (3, 2)]
+    sizes = [1, 2, 1]
+    offsets = [sum(sizes[:i]) for i in range(len(sizes))]
+    for generation, (start, size) in enumerate(zip(offsets, sizes, strict=True), start=1):
+        records = [FakeRecord(TOPICS.shipments, 0, start + i, b"k", b"{}") for i in range(size)]
+        fetches.send((generation, {TP0: scorer.prepare(records).packed()}, {TP0: 100 + generation}))
+    asked = []
+    got = []
+    for _ in sizes:
+        got.append(await reader.fetch())
+        asked.append(len(_drain(commands)))
+    assert [(g, p[TP0].records[0].offset) for g, p in got] == [(1, 0), (2, 1), (3, 3)]
+    # A fetch is asked for when the worker wants one; after a full one, also ahead.
+    assert asked == [1, 2, 0]
     assert reader.highwater(TP0) == 103
     assert reader.highwater(TopicPartition(TOPICS.profiles, 0)) is None
+
+
+def _drain(connection: Any) -> list[Any]:
+    got = []
+    while connection.poll():
+        got.append(connection.recv())
+    return got
 
 
 async def test_the_childs_death_stops_the_worker_but_not_a_stop() -> None:
