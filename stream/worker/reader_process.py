@@ -17,12 +17,12 @@ what the child sends.
   pointed at the states' new positions, and the child reads those records again.
 - **Pace.** The child fetches only when the worker asks for a fetch. The worker asks
   when it wants the next one to handle, and, when the fetch it takes is full (a
-  backlog), as it takes it: the child then fetches and decodes while the worker handles.
-  A child fetching at its own pace, or always one fetch ahead, made records wait longer
-  at 10k events/s: each fetch was made a whole handling cycle before it was handled
+  backlog), for two ahead: the child then fetches and decodes while the worker handles.
+  A child fetching at its own pace sent small fetches faster than the worker could pay
+  their fixed costs at 10k events/s, and records waited behind them
   (docs/PERFORMANCE.md).
-- **Memory.** At most three fetches exist at once (one being fetched or in the pipe, one
-  received, one handled), each at most ``batch_max_events`` records.
+- **Memory.** At most four fetches exist at once (one being fetched, one in the pipe,
+  one received, one handled), each at most ``batch_max_events`` records.
 - **Failures.** The child exits when the worker stops it, closes the pipe, or dies
   (SIGKILL included: the child reads end of file on its command pipe, or a broken pipe
   when it sends). If the child dies, the worker's next fetch raises
@@ -66,6 +66,9 @@ _STOP_S = 10.0
 _Message = tuple[int, dict[TopicPartition, Prepared], dict[TopicPartition, int | None]]
 # What the worker tells the child: (_ASSIGN, generation, positions), _MORE, _STOP.
 _ASSIGN, _MORE, _STOP = "assign", ("more",), ("stop",)
+# Fetches asked ahead of the one handled while behind: the next is then received, and the
+# one after fetched and decoded, while a fetch is handled.
+_AHEAD = 2
 
 
 class ReaderProcessError(StreamError):
@@ -87,6 +90,7 @@ class ProcessReader:
         self._commands: Connection | None = None
         self._fetches: Connection | None = None
         self._receiving: asyncio.Future[_Message] | None = None
+        self._asked = 0  # fetches asked of the child and not taken yet
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="supplyrisk-reader")
         self._highwaters: dict[TopicPartition, int | None] = {}
         self._partitions: frozenset[TopicPartition] = frozenset()
@@ -146,10 +150,12 @@ class ProcessReader:
     async def fetch(self) -> tuple[int, dict[Any, Prepared]]:
         """The next fetch the child sent, waiting up to a second for it (the runtime's
         periodic work runs between fetches, also empty ones); after a full fetch, the
-        one after is fetched and received meanwhile."""
+        next ones are fetched and received meanwhile."""
         if self._fetches is None or self._stopping:
             await asyncio.sleep(IDLE_S)
             return self.generation, {}
+        if not self._asked:
+            self._ask()
         if self._receiving is None:
             self._receiving = self._receive()
         done, _ = await asyncio.wait((self._receiving,), timeout=WAIT_MS / 1000)
@@ -162,15 +168,23 @@ class ProcessReader:
             if self._stopping:
                 return self.generation, {}
             raise ReaderProcessError(self._death()) from error
-        if sum(len(p.records) for p in prepared.values()) >= self._full:
-            self._receiving = self._receive()  # behind: the next while this one is handled
+        self._asked -= 1
+        if sum(len(p.records) for p in prepared.values()) >= self._full:  # behind
+            while self._asked < _AHEAD:
+                self._ask()
+            self._receiving = self._receive()
         self._highwaters.update(highwaters)
         return generation, {tp: self._scorer.send_home(p) for tp, p in prepared.items()}
 
-    def _receive(self) -> asyncio.Future[_Message]:
-        """Ask the child for one more fetch, and receive it in a thread."""
-        assert self._fetches is not None and self._commands is not None  # noqa: S101
+    def _ask(self) -> None:
+        """Ask the child for one more fetch."""
+        assert self._commands is not None  # noqa: S101 - started
         self._commands.send(_MORE)
+        self._asked += 1
+
+    def _receive(self) -> asyncio.Future[_Message]:
+        """Receive the next fetch the child sends, in a thread."""
+        assert self._fetches is not None  # noqa: S101 - started
         return asyncio.get_running_loop().run_in_executor(self._thread, self._fetches.recv)
 
     def _death(self) -> str:
