@@ -104,7 +104,7 @@ class ProcessReader:
         process = context.Process(
             target=_main,
             name="supplyrisk-reader",
-            args=(self._settings, self._bootstrap, commands_in, fetches_out),
+            args=(self._settings, self._bootstrap, commands_in, fetches_out, _log_level()),
             daemon=True,
         )  # fmt: skip
         process.start()
@@ -196,11 +196,18 @@ class ProcessReader:
         return self._highwaters.get(TopicPartition(tp.topic, tp.partition))
 
 
-def _main(settings: Settings, bootstrap: str, commands: Connection, fetches: Connection) -> None:
+def _log_level() -> int:
+    """The worker's log level (``--loglevel``), for the child's log lines."""
+    return logging.getLogger().getEffectiveLevel()
+
+
+def _main(
+    settings: Settings, bootstrap: str, commands: Connection, fetches: Connection, level: int
+) -> None:
     """The child: fetch, decode and send until told to stop or the worker is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which stops it
     _reuse_freed_memory()
-    logging.basicConfig(level=logging.INFO)
+    logging.basicConfig(level=level, format="[%(asctime)s] [%(process)d] [%(levelname)s] reader: %(message)s")
     with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):  # worker gone
         asyncio.run(_serve(settings, bootstrap, commands, fetches))
 

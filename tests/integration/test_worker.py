@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -102,6 +104,27 @@ def test_sigkill_mid_stream_then_restart_ends_with_the_same_scores(
     second.wait_ready(partitions=4)
     stream = wait_until_caught_up([second], reference)
     assert_same_scores(stream, reference)
+
+
+def test_a_worker_whose_reader_process_dies_stops(
+    deployment: dict[str, str], workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    """Its partitions then go to the rest of the group, as after any crash."""
+    worker = WorkerProcess(deployment, tmp_path / "worker.log")
+    workers.append(worker)
+    worker.wait_ready()
+    readers = [
+        pid for pid in children_of(worker.process.pid)
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]  # fmt: skip
+    assert len(readers) == 1
+    os.kill(readers[0], signal.SIGKILL)
+    try:
+        code = worker.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the worker outlived its reader process:\n{worker.tail()}")
+    assert code != 0
+    assert "reader process exited" in worker.tail()
 
 
 def test_two_workers_share_partitions_and_one_takes_over(
