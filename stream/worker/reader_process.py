@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 # see a new assignment while its partitions are idle.
 _CHILD_WAIT_MS = 100
 _STOP_S = 10.0
+_LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] reader: %(message)s"
 
 # What crosses the pipe: the generation, the prepared batches, the high watermarks.
 _Message = tuple[int, dict[TopicPartition, Prepared], dict[TopicPartition, int | None]]
@@ -207,7 +208,7 @@ def _main(
     """The child: fetch, decode and send until told to stop or the worker is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which stops it
     _reuse_freed_memory()
-    logging.basicConfig(level=level, format="[%(asctime)s] [%(process)d] [%(levelname)s] reader: %(message)s")
+    logging.basicConfig(level=level, format=_LOG_FORMAT)
     with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):  # worker gone
         asyncio.run(_serve(settings, bootstrap, commands, fetches))
 
