@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from stream.worker.scorer import Prepared
+from stream.worker.prepared import Prepared
 
 __all__ = ["Fetch", "InputReader", "Inputs", "positions_of"]
 

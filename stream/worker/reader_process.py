@@ -51,7 +51,8 @@ from config.settings import Settings
 from stream.errors import StreamError
 from stream.events import EventDecoder
 from stream.worker.inputs import IDLE_S, WAIT_MS, Fetch, InputReader, Positions
-from stream.worker.scorer import Prepared, Scorer
+from stream.worker.prepared import Prepared
+from stream.worker.scorer import Scorer
 
 __all__ = ["ProcessReader", "ReaderProcessError"]
 

@@ -45,10 +45,11 @@ from stream.worker.inputs import Inputs, positions_of
 from stream.worker.outbox import Outbox
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
+from stream.worker.prepared import FetchedRecord, Prepared
 from stream.worker.refresh import DecayRefresh
 from stream.worker.report import BatchReport, count_batch, count_outputs
 from stream.worker.saving import Committer, Saving
-from stream.worker.scorer import FetchedRecord, Prepared, Scorer
+from stream.worker.scorer import Scorer
 from stream.worker.state_store import StateStore
 
 __all__ = ["BROADCAST_MAX_RECORDS", "Runtime"]

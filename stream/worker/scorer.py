@@ -9,8 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,12 +21,13 @@ from stream.deadletter import Outgoing, dead_letter, reason_class
 from stream.events import BATCH_FIELDS, DecodedBatch, EventDecoder
 from stream.homes import HomePartitions
 from stream.scores import encode_scores
-from stream.worker.keying import Forward, forward, without_misplaced
+from stream.worker.keying import forward, without_misplaced
 from stream.worker.partition_state import PartitionState
+from stream.worker.prepared import FetchedRecord, Prepared, Record
 from stream.worker.record_block import RecordBlock
 from stream.worker.report import BatchReport
 
-__all__ = ["FetchedRecord", "Prepared", "Record", "Scorer"]
+__all__ = ["Scorer"]
 
 # Which event types belong on which input topic (by the topic's role in the settings).
 _KINDS_OF_ROLE = {
@@ -36,97 +36,6 @@ _KINDS_OF_ROLE = {
     "news": ("news",),
     "profiles": ("profile", "profile_share"),
 }
-
-
-class Record(Protocol):
-    """The parts of a consumed Kafka record the scorer reads (aiokafka's ConsumerRecord,
-    or a record of a :class:`RecordBlock`)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-
-
-class FetchedRecord(Record, Protocol):
-    @property
-    def timestamp(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A decoded batch of one topic's records, ready to apply to partition states."""
-
-    records: Sequence[Record]
-    oldest_ms: int  # the records' oldest produce timestamp (ms since the epoch)
-    batch: EventBatch
-    shared: EventBatch  # without company-scoped licence decisions
-    positions: dict[str, NDArray[np.int64]]
-    refused: list[tuple[int, str]]
-    forwards: list[Forward]  # records that belong on another partition (stream.homes)
-
-    @classmethod
-    def of(
-        cls,
-        records: Sequence[FetchedRecord],
-        batch: EventBatch,
-        positions: dict[str, NDArray[np.int64]],
-        refused: list[tuple[int, str]],
-        forwards: list[Forward],
-    ) -> Prepared:
-        """``batch`` of ``records``, with its share for every partition state."""
-        oldest_ms = min(r.timestamp for r in records)
-        return cls(records, oldest_ms, batch, _shared(batch), positions, refused, forwards)
-
-    def keeping(
-        self, batch: EventBatch, positions: dict[str, NDArray[np.int64]], forwards: list[Forward]
-    ) -> Prepared:
-        """This batch keeping only ``batch`` (rows at ``positions``): the rest leaves as
-        ``forwards``."""
-        shared = _shared(batch)
-        return dataclasses.replace(
-            self, batch=batch, shared=shared, positions=positions, forwards=forwards
-        )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled with its non-empty columns only: an array pickles at a fixed cost of
-        a few microseconds, and a batch of one topic has rows of one or two kinds, so
-        most of its ~45 arrays are empty (the reader process sends batches by pickle)."""
-        columns: dict[str, tuple[type[Any], list[Any]]] = {}
-        for name in BATCH_FIELDS.values():
-            column = getattr(self.batch, name)
-            if len(column):
-                arrays = [getattr(column, f.name) for f in dataclasses.fields(column)]
-                columns[name] = (type(column), arrays)
-        positions = {kind: at for kind, at in self.positions.items() if len(at)}
-        fields = (self.records, self.oldest_ms, columns, positions, self.refused, self.forwards)
-        return _unpickled, (fields,)
-
-    def packed(self) -> Prepared:
-        """This batch with its records packed in one :class:`RecordBlock` (one topic
-        partition's records), to send to another process."""
-        return dataclasses.replace(self, records=RecordBlock(self.records))
-
-    def part(self, start: int, end: int, records: Sequence[FetchedRecord]) -> Prepared:
-        """The rows of ``records[start:end]`` (``records`` is that slice): a partition's
-        share of a batch decoded for several partitions of one topic at once."""
-        columns: dict[str, Any] = {}
-        positions: dict[str, NDArray[np.int64]] = {}
-        for kind, name in BATCH_FIELDS.items():
-            column, at = getattr(self.batch, name), self.positions[kind]
-            lo, hi = np.searchsorted(at, [start, end])  # rows are in position order
-            positions[kind] = at[lo:hi] - start
-            # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
-            columns[name] = column.rows(lo, hi) if len(column) else column
-        refused = [(p - start, reason) for p, reason in self.refused if start <= p < end]
-        forwards = [(p - start, home) for p, home in self.forwards if start <= p < end]
-        return Prepared.of(records, EventBatch(**columns), positions, refused, forwards)
 
 
 class Scorer:
@@ -322,28 +231,6 @@ class Scorer:
                         for p in np.unique(decoded.positions[kind])]  # fmt: skip
             kept[name] = column.take(np.empty(0, dtype=np.intp))
         return EventBatch(**kept), refused
-
-
-def _unpickled(fields: tuple[Any, ...]) -> Prepared:
-    """A :class:`Prepared` from what its ``__reduce__`` gave."""
-    records, oldest_ms, columns, positions, refused, forwards = fields
-    kept = {
-        name: kind(**{f.name: a for f, a in zip(dataclasses.fields(kind), arrays, strict=True)})
-        for name, (kind, arrays) in columns.items()
-    }
-    batch = EventBatch.of(**kept)
-    every = {kind: positions.get(kind, _NO_POSITIONS) for kind in BATCH_FIELDS}
-    return Prepared(records, oldest_ms, batch, _shared(batch), every, refused, forwards)
-
-
-_NO_POSITIONS = np.empty(0, dtype=np.int64)
-
-
-def _shared(batch: EventBatch) -> EventBatch:
-    """What of ``batch`` every partition state applies: all but company-scoped licence
-    decisions."""
-    country_wide = batch.licences.take(batch.licences.company == "")
-    return dataclasses.replace(batch, licences=country_wide)
 
 
 def _landed(records: Sequence[Record]) -> NDArray[np.int64]:

@@ -149,3 +149,29 @@ async def test_the_childs_death_stops_the_worker_but_not_a_stop() -> None:
     stopping._stopping = True  # stop() told the child to exit, which ends the pipe
     fetches.close()
     assert await waiting == (0, {})
+
+
+def test_a_batch_crosses_with_the_rows_of_every_kind_it_holds() -> None:
+    """Only non-empty columns are pickled; the worker gets back the same batch."""
+    scorer = new_scorer()
+    events = [
+        event("profile", event_id="p1", origin_shares={"CN": 0.7, "AU": 0.3}),
+        event("shipment", event_id="s1"),  # the wrong topic: refused, not a column
+        event("profile", event_id="p2", company="Other Co"),
+    ]
+    records = [
+        FakeRecord(TOPICS.profiles, 1, i, b"k", orjson.dumps(e)) for i, e in enumerate(events)
+    ]
+    prepared = scorer.prepare(records)
+    got = _through_a_pipe(prepared.packed())
+    assert len(got.batch.profiles) == 2
+    assert len(got.batch.profile_shares) == len(prepared.batch.profile_shares) >= 2
+    for name in ("shipments", "licences", "signals", "profiles", "profile_shares"):
+        sent, received = getattr(prepared.batch, name), getattr(got.batch, name)
+        for field in dataclasses.fields(sent):
+            assert getattr(received, field.name).tolist() == getattr(sent, field.name).tolist()
+    assert {k: v.tolist() for k, v in got.positions.items()} == {
+        k: v.tolist() for k, v in prepared.positions.items()
+    }
+    assert got.refused == prepared.refused and got.refused[0][0] == 1
+    assert len(got.shared.profiles) == 2 and got.oldest_ms == prepared.oldest_ms
