@@ -18,38 +18,11 @@ from typing import Any
 
 from stream_load import input_consumer
 
-from config.loader import load_catalogue, load_lexicon, load_scoring_params
+from config.loader import load_catalogue, load_scoring_params
 from config.settings import Settings, load_settings
-from stream.deadletter import Outgoing
-from stream.events import EventDecoder
 from stream.worker.output import OutputProducer
 from stream.worker.partition_state import PartitionState
 from stream.worker.scorer import Scorer
-
-
-def scorer_and_states(
-    settings: Settings, partitions: int
-) -> tuple[Scorer, dict[int, PartitionState]]:
-    """The worker's scorer (with its keying check) and an empty state per partition."""
-    params, catalogue = load_scoring_params(), load_catalogue()
-    scorer = Scorer(
-        EventDecoder(load_lexicon()),
-        settings.topics,
-        settings.worker,
-        params.level_thresholds,
-        time.time,
-    )
-    scorer.partition_counts[settings.topics.shipments] = partitions
-    states = {p: PartitionState.empty(p, catalogue, params) for p in range(partitions)}
-    return scorer, states
-
-
-async def queue_outputs(
-    output: OutputProducer, outgoing: list[Outgoing], acks: list[asyncio.Future[Any]]
-) -> list[asyncio.Future[Any]]:
-    """Queue ``outgoing``; the acknowledgements still pending, or failed (awaited last)."""
-    acks += await output.send(outgoing)
-    return [a for a in acks if not a.done() or a.exception() is not None]
 
 
 async def _handle(
@@ -61,8 +34,10 @@ async def _handle(
 ) -> float:
     """Handle the shipments topic from its start as the worker does while ``go_on(seen)``;
     seconds from the first fetched record to the acknowledgement of the last output."""
-    topics = settings.topics
-    scorer, states = scorer_and_states(settings, partitions)
+    topics, params, catalogue = settings.topics, load_scoring_params(), load_catalogue()
+    scorer = Scorer.for_settings(settings, time.time)
+    scorer.partition_counts[topics.shipments] = partitions  # the worker's keying check
+    states = {p: PartitionState.empty(p, catalogue, params) for p in range(partitions)}
     output = OutputProducer(bootstrap, {})
     await output.prepare(topics.outputs)
     consumer = input_consumer(bootstrap, topics.shipments, settings.worker.fetch_partition_bytes)
@@ -83,7 +58,8 @@ async def _handle(
             for tp, records in fetch.items():
                 outgoing += scorer.apply(states[tp.partition], prepared[tp])[0]
                 seen += len(records)
-            acks = await queue_outputs(output, outgoing, acks)  # once per fetch, as the worker
+            acks += await output.send(outgoing)  # once per fetch, as the worker queues them
+            acks = [a for a in acks if not a.done() or a.exception() is not None]
         await asyncio.gather(*acks)
     finally:
         await consumer.stop()

@@ -15,10 +15,9 @@ from typing import Any, cast
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from config.loader import load_catalogue, load_lexicon, load_scoring_params
+from config.loader import load_catalogue, load_scoring_params
 from config.settings import KafkaSettings, Settings
 from stream.codec import encode
-from stream.events import EventDecoder
 from stream.metrics import Metrics
 from stream.risk_metrics import RiskCollector
 from stream.worker.broadcast import BroadcastReader
@@ -68,7 +67,6 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
     worker, topics, kafka = settings.worker, settings.topics, settings.kafka
     catalogue = load_catalogue(settings.config_dir)
     params = load_scoring_params(settings.config_dir)
-    decoder = EventDecoder(load_lexicon(settings.config_dir))
     metrics = Metrics.create(registry)
     (worker.data_dir / worker.app_id).mkdir(parents=True, exist_ok=True)
     app = GroupApp(
@@ -96,19 +94,12 @@ def create_worker(settings: Settings, bootstrap: str, registry: CollectorRegistr
         web_in_thread=False,
     )
     client_options = kafka.client_options()
-    scorer = Scorer(decoder, topics, worker, params.level_thresholds, time.time)
+    scorer = Scorer.for_settings(settings, time.time)
     inputs: Inputs
     if worker.reader_process:
         inputs = ProcessReader(settings, bootstrap, scorer)
     else:
-        inputs = InputReader(
-            bootstrap,
-            client_options,
-            max_records=worker.batch_max_events,
-            top_up_s=worker.fetch_top_up_s,
-            partition_bytes=worker.fetch_partition_bytes,
-            prepare=scorer.prepare_fetch,
-        )
+        inputs = InputReader.for_worker(settings, bootstrap, scorer.prepare_fetch)
     runtime = Runtime(
         settings,
         catalogue=catalogue,

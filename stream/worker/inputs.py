@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from config.settings import Settings
 from stream.worker.prepared import Prepared
 
 __all__ = ["Fetch", "InputReader", "Inputs", "positions_of"]
@@ -88,6 +89,22 @@ class InputReader:
         self._positions: dict[TopicPartition, int | None] = {}
         self.partitions: frozenset[TopicPartition] = frozenset()
         self.generation = 0
+
+    @classmethod
+    def for_worker(
+        cls,
+        settings: Settings,
+        bootstrap: str,
+        prepare: Callable[[Fetch], dict[Any, Prepared]],
+        wait_ms: int = WAIT_MS,
+    ) -> InputReader:
+        """The reader of a worker of ``settings``: its client options and fetch sizes."""
+        worker = settings.worker
+        return cls(
+            bootstrap, settings.kafka.client_options(),
+            max_records=worker.batch_max_events, top_up_s=worker.fetch_top_up_s,
+            partition_bytes=worker.fetch_partition_bytes, prepare=prepare, wait_ms=wait_ms,
+        )  # fmt: skip
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(**self._options)

@@ -46,10 +46,8 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from config.loader import load_lexicon, load_scoring_params
 from config.settings import Settings
 from stream.errors import StreamError
-from stream.events import EventDecoder
 from stream.worker.inputs import IDLE_S, WAIT_MS, Fetch, InputReader, Positions
 from stream.worker.prepared import Prepared
 from stream.worker.scorer import Scorer
@@ -95,7 +93,6 @@ class ProcessReader:
         self._asked = 0  # fetches asked of the child and not taken yet
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="supplyrisk-reader")
         self._highwaters: dict[TopicPartition, int | None] = {}
-        self._partitions: frozenset[TopicPartition] = frozenset()
         self._stopping = False
         self.generation = 0
 
@@ -140,8 +137,8 @@ class ProcessReader:
 
     async def assign(self, positions: Positions) -> None:
         self.generation += 1
-        self._partitions = frozenset(TopicPartition(tp.topic, tp.partition) for tp in positions)
-        self._highwaters = {tp: h for tp, h in self._highwaters.items() if tp in self._partitions}
+        held = {TopicPartition(tp.topic, tp.partition) for tp in positions}
+        self._highwaters = {tp: h for tp, h in self._highwaters.items() if tp in held}
         assert self._commands is not None, "start() first"  # noqa: S101 - programming error
         self._commands.send((_ASSIGN, self.generation, dict(positions)))
 
@@ -176,7 +173,9 @@ class ProcessReader:
                 self._ask()
             self._receiving = self._receive()
         self._highwaters.update(highwaters)
-        return generation, {tp: self._scorer.send_home(p) for tp, p in prepared.items()}
+        return generation, {
+            tp: self._scorer.send_home(p, tp.partition) for tp, p in prepared.items()
+        }
 
     def _ask(self) -> None:
         """Ask the child for one more fetch."""
@@ -217,18 +216,12 @@ def _main(
 async def _serve(
     settings: Settings, bootstrap: str, commands: Connection, fetches: Connection
 ) -> None:
-    worker, lexicon = settings.worker, load_lexicon(settings.config_dir)
-    thresholds = load_scoring_params(settings.config_dir).level_thresholds
-    scorer = Scorer(EventDecoder(lexicon), settings.topics, worker, thresholds, lambda: 0.0)
+    scorer = Scorer.for_settings(settings, lambda: 0.0)  # decodes only: no clock read
 
     def prepare(fetch: Fetch) -> dict[Any, Prepared]:
         return {tp: p.packed() for tp, p in scorer.prepare_fetch(fetch, homes=False).items()}
 
-    reader = InputReader(
-        bootstrap, settings.kafka.client_options(),
-        max_records=worker.batch_max_events, top_up_s=worker.fetch_top_up_s,
-        partition_bytes=worker.fetch_partition_bytes, prepare=prepare, wait_ms=_CHILD_WAIT_MS,
-    )  # fmt: skip
+    reader = InputReader.for_worker(settings, bootstrap, prepare, wait_ms=_CHILD_WAIT_MS)
     await reader.start()
     loop, sending, generation, wanted = asyncio.get_running_loop(), None, 0, 0
     try:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from config.settings import TopicSettings, WorkerSettings
+from config.loader import load_lexicon, load_scoring_params
+from config.settings import Settings, TopicSettings, WorkerSettings
 from scoring import LEVELS, EventBatch, ScoreTable
 from stream.alerts import encode_alerts
 from stream.deadletter import Outgoing, dead_letter, reason_class
@@ -23,8 +24,7 @@ from stream.homes import HomePartitions
 from stream.scores import encode_scores
 from stream.worker.keying import forward, without_misplaced
 from stream.worker.partition_state import PartitionState
-from stream.worker.prepared import FetchedRecord, Prepared, Record
-from stream.worker.record_block import RecordBlock
+from stream.worker.prepared import FetchedRecord, Prepared
 from stream.worker.report import BatchReport
 
 __all__ = ["Scorer"]
@@ -63,6 +63,13 @@ class Scorer:
         self.partition_counts: dict[str, int] = {}
         self._homes = HomePartitions()
 
+    @classmethod
+    def for_settings(cls, settings: Settings, clock: Callable[[], float]) -> Scorer:
+        """A scorer with the lexicon and level thresholds of ``settings.config_dir``."""
+        decoder = EventDecoder(load_lexicon(settings.config_dir))
+        thresholds = load_scoring_params(settings.config_dir).level_thresholds
+        return cls(decoder, settings.topics, settings.worker, thresholds, clock)
+
     def advance(self, event_time_s: float) -> None:
         """Move the stream time forward (never back) to ``event_time_s``."""
         # max() keeps the current value when event_time_s is NaN (an engine with no events)
@@ -77,16 +84,23 @@ class Scorer:
         prepared = Prepared.of(records, batch, decoded.positions, refused, [])
         return self.send_home(prepared) if homes else prepared
 
-    def send_home(self, prepared: Prepared) -> Prepared:
+    def send_home(self, prepared: Prepared, partition: int | None = None) -> Prepared:
         """``prepared`` without the rows of companies homed on another partition of its
         topic, which are listed in its ``forwards`` (when the topic's partition count is
-        known: :mod:`stream.worker.keying`)."""
+        known: :mod:`stream.worker.keying`). ``partition``: the one partition all its
+        records landed on, when the caller knows it (else read from each record)."""
         records = prepared.records
         partitions = self.partition_counts.get(records[0].topic)
         if not partitions:
             return prepared
+
+        def landed() -> NDArray[np.int64]:
+            if partition is not None:
+                return np.full(len(records), partition, dtype=np.int64)
+            return np.fromiter((r.partition for r in records), np.int64, len(records))
+
         batch, positions, forwards = without_misplaced(
-            lambda: _landed(records), prepared.batch, prepared.positions, partitions, self._homes
+            landed, prepared.batch, prepared.positions, partitions, self._homes
         )
         return prepared.keeping(batch, positions, forwards) if forwards else prepared
 
@@ -231,13 +245,6 @@ class Scorer:
                         for p in np.unique(decoded.positions[kind])]  # fmt: skip
             kept[name] = column.take(np.empty(0, dtype=np.intp))
         return EventBatch(**kept), refused
-
-
-def _landed(records: Sequence[Record]) -> NDArray[np.int64]:
-    """The partition each record landed on."""
-    if isinstance(records, RecordBlock):  # one partition's records
-        return np.full(len(records), records.partition, dtype=np.int64)
-    return np.fromiter((r.partition for r in records), np.int64, len(records))
 
 
 def _first_reason_per_position(refused: list[tuple[int, str]]) -> list[tuple[int, str]]:
