@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from scoring.probing import linear_probe
+
 __all__ = ["DedupeSet", "by_hash", "newest_entries"]
 
 _EMPTY = np.uint64(0)
@@ -72,20 +74,9 @@ class DedupeSet:
         # 0 marks an empty slot; the one hash equal to 0 is stored as 1.
         return np.where(h == _EMPTY, np.uint64(1), h)
 
-    def _probe(self, h: NDArray[np.uint64], slot: NDArray[np.intp]) -> NDArray[np.intp]:
-        """From ``slot`` on (updated in place), the slot holding each hash or the first
-        empty one."""
-        mask = len(self.hashes) - 1
-        pending = np.arange(len(h))
-        while len(pending):
-            found = self.hashes[slot[pending]]
-            done = (found == h[pending]) | (found == _EMPTY)
-            pending = pending[~done]
-            slot[pending] = (slot[pending] + 1) & mask
-        return slot
-
     def _home(self, h: NDArray[np.uint64]) -> NDArray[np.intp]:
-        return self._probe(h, (h & np.uint64(len(self.hashes) - 1)).astype(np.intp))
+        slot = (h & np.uint64(len(self.hashes) - 1)).astype(np.intp)
+        return linear_probe(self.hashes, h, slot, _EMPTY)
 
     def contains(self, h: NDArray[np.uint64]) -> NDArray[np.bool_]:
         """Whether each hash is in the set."""
@@ -143,7 +134,8 @@ class DedupeSet:
             repeat = h[lost] == h[by]
             fresh[lost[repeat]] = False
             pending = lost[~repeat]
-            slot[pending] = self._probe(h[pending], (slot[pending] + 1) & mask)
+            next_slot = (slot[pending] + 1) & mask
+            slot[pending] = linear_probe(self.hashes, h[pending], next_slot, _EMPTY)
 
     def _rebuild(self, h: NDArray[np.uint64], time_s: NDArray[np.float64], keep: int) -> None:
         newest = newest_entries(h, time_s, keep)

@@ -10,6 +10,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from scoring.grouping import groups
 from scoring.hashing import avalanche
+from scoring.probing import linear_probe
 
 __all__ = ["Columns", "HashIndex", "canonical_entries"]
 
@@ -117,15 +118,9 @@ class HashIndex:
 
     def _probe(self, codes: NDArray[np.int64]) -> NDArray[np.intp]:
         """Slot holding each code, or the first empty slot of its probe sequence."""
-        mask = len(self.slot_code) - 1
-        slot = (avalanche(codes.view(np.uint64)) & np.uint64(mask)).astype(np.intp)
-        found = self.slot_code[slot]
-        pending = np.flatnonzero((found != codes) & (found != _EMPTY))
-        while len(pending):
-            slot[pending] = (slot[pending] + 1) & mask
-            found = self.slot_code[slot[pending]]
-            pending = pending[(found != codes[pending]) & (found != _EMPTY)]
-        return slot
+        mask = np.uint64(len(self.slot_code) - 1)
+        slot = (avalanche(codes.view(np.uint64)) & mask).astype(np.intp)
+        return linear_probe(self.slot_code, codes, slot, _EMPTY)
 
     def find(self, codes: NDArray[np.int64]) -> NDArray[np.intp]:
         """Row of each code, -1 where absent."""
@@ -135,8 +130,8 @@ class HashIndex:
         """Row of each (clean) code, -1 where absent, and its slot: where it is held, or
         where it would be placed."""
         slot = self._probe(codes)
-        rows = np.where(self.slot_code[slot] == codes, self.slot_row[slot], -1)
-        return rows.astype(np.intp), slot
+        # A probe ends on the code's slot or on an empty one, whose row is -1.
+        return self.slot_row[slot].astype(np.intp), slot
 
     def rows_of(
         self, codes: NDArray[np.int64], create: Callable[[NDArray[np.intp]], NDArray[np.integer]]
