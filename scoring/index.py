@@ -113,8 +113,10 @@ class HashIndex:
 
     @staticmethod
     def _clean(codes: NDArray[np.integer]) -> NDArray[np.int64]:
-        codes = np.asarray(codes, dtype=np.int64)
-        return np.where(codes == _EMPTY, _EMPTY + 1, codes)
+        codes_64: NDArray[np.int64] = np.asarray(codes, dtype=np.int64)
+        if len(codes_64) == 0 or codes_64.min() != _EMPTY:  # one pass, no copy: almost always
+            return codes_64
+        return np.where(codes_64 == _EMPTY, _EMPTY + 1, codes_64)
 
     def _probe(self, codes: NDArray[np.int64]) -> NDArray[np.intp]:
         """Slot holding each code, or the first empty slot of its probe sequence."""

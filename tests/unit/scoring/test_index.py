@@ -70,3 +70,12 @@ def test_a_long_probe_sequence_is_followed_to_its_end() -> None:
     assert index.find(same).tolist() == list(range(len(same)))
     assert index.find(same + 1_000_000).tolist().count(-1) == len(same)
     assert index._probe(same).tolist() == linear_probe(index, same)
+
+
+def test_the_code_reserved_for_empty_slots_is_held_as_its_neighbour() -> None:
+    reserved = np.iinfo(np.int64).min
+    index = HashIndex()
+    rows = index.rows_of(np.array([5, reserved], dtype=np.int64), lambda at: at)
+    assert rows.tolist() == [0, 1]
+    assert index.find(np.array([reserved, reserved + 1, 7], dtype=np.int64)).tolist() == [1, 1, -1]
+    assert len(index) == 2
