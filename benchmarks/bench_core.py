@@ -14,6 +14,10 @@ Measured in one run, each against a baseline measured in the same run:
     plus the indexes and the company names, over the number of keys;
 (d), (e): what a call costs whatever its size, in ``bench_calls.py``.
 
+With (a) goes a floor: the time a shipment takes for the steps that no pure-numpy apply
+can skip (hashing, one probe of each table, a weight, the scatter-adds), on the tables
+the run filled, against the per-event budgets of the targets.
+
     python benchmarks/bench_core.py           # 200k events / 20k keys, fan-out over 200k keys
     python benchmarks/bench_core.py --full    # 1M events / 100k keys, fan-out over 1M keys
 """
@@ -42,6 +46,9 @@ from scoring import (
     ScoringParams,
     Shipments,
 )
+from scoring.hashing import country_codes, stable_hash
+from scoring.state import key_codes, lane_codes
+from scoring.update import scatter_add
 from tests.unit.scoring.oracle import Oracle
 
 T0 = 1_735_689_600.0
@@ -207,6 +214,11 @@ def bench_apply(n_events: int, n_keys: int, batch_size: int, oracle_events: int)
     print(f"    oracle   {oracle_rate / 1e6:8.3f} M events/s  (per-event Python, {len(subset):,})")
     print(f"    ratio    {rate / oracle_rate:8.1f} x the oracle (target >= 50 x)")
     print(f"    scores() of all {engine.n_keys:,} keys: {scored * 1e3:.1f} ms")
+    floor_s = shipment_floor(engine, [b.shipments for b in batches])
+    print("    floor: the steps of a shipment no pure-numpy apply skips, on these tables (hash")
+    print("    its id and company, probe the dedupe set and three indexes, one decay weight,")
+    print(f"    five scatter-adds): {floor_s * 1e9:.0f} ns a shipment. An event's budget:")
+    print(f"    200 ns for 5 M events/s, {1e9 / (50 * oracle_rate):.0f} ns for 50 x the oracle")
     nbytes = engine.state_nbytes()
     per_key = sum(v for k, v in nbytes.items() if k != "dedupe") / engine.n_keys
     print("(c) state per key (all tables, indexes, company names; dedupe set apart):")
@@ -215,6 +227,32 @@ def bench_apply(n_events: int, n_keys: int, batch_size: int, oracle_events: int)
     key_only = engine.state_nbytes()["keys"] / engine.n_keys
     print(f"    per-key arrays + key index {key_only:8.1f} B/key (target <= 256)")
     print(f"    all state but dedupe       {per_key:8.1f} B/key")
+
+
+def shipment_floor(engine: Engine, shipments: list[Shipments]) -> float:
+    """Seconds a shipment takes for the steps no pure-numpy apply can skip, on the
+    engine's own tables (filled by the run): a lower bound, with nothing validated,
+    created or stamped. The faster of two passes."""
+    state, seen = engine._state, engine._dedupe
+    inputs = []
+    for s in shipments:  # material ids and origin codes outside the timing
+        material, _ = engine._material_ids(s.material)
+        inputs.append((s, material, country_codes(s.origin)[0]))
+    best = np.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        for s, material, origin in inputs:
+            seen.contains(stable_hash(s.event_id))
+            company = state.company_index.find(stable_hash(s.company).view(np.int64))
+            key = state.key_index.find(key_codes(company, material))
+            lane = state.lane_index.find(lane_codes(key, origin))
+            weight = s.quantity_kg * np.exp2((s.time_s - T0) / 1e6)
+            scatter_add(state.keys["events"], key, None)
+            for column in ("inflow_short", "inflow_long", "disrupted_short"):
+                scatter_add(state.keys[column], key, weight)
+            scatter_add(state.lanes["mass"], lane, weight)
+        best = min(best, time.perf_counter() - start)
+    return float(best / sum(len(s) for s, _, _ in inputs))
 
 
 def bench_fanout(n_keys: int, repeats: int = 7) -> None:
