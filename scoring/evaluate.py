@@ -22,8 +22,8 @@ from scoring.state import (
     ANY_COMPANY,
     ANY_COUNTRY,
     ANY_MATERIAL,
-    NO_COUNTRY,
     State,
+    destinations,
     lane_codes,
     licence_cell_codes,
     policy_cell_codes,
@@ -126,9 +126,7 @@ def components(
     n = len(rows)
     keys = state.keys
     material = keys["material"][rows].astype(np.int64)
-    home = keys["home"][rows]
-    destination = np.where(home >= 0, home, keys["destination"][rows])
-    destination = np.where(destination >= 0, destination, NO_COUNTRY).astype(np.int64)
+    destination = destinations(keys["home"][rows], keys["destination"][rows]).astype(np.int64)
     company = keys["company"][rows].astype(np.int64)
 
     # Sourcing: observed shares (recency-weighted kg), else declared ones, else unknown.

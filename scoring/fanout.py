@@ -13,18 +13,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from scoring.state import ANY_COMPANY, ANY_COUNTRY, ANY_MATERIAL, NO_COUNTRY, State, key_codes
+from scoring.state import (
+    ANY_COMPANY,
+    ANY_COUNTRY,
+    ANY_MATERIAL,
+    NO_COUNTRY,
+    State,
+    destinations,
+    key_codes,
+)
 
-__all__ = ["effective_destination", "exposed_keys"]
-
-
-def effective_destination(state: State) -> NDArray[np.int64]:
-    """Each key's destination: the profile's home country, else the latest shipment or
-    licence destination, else ``NO_COUNTRY``."""
-    keys = state.keys
-    home, latest = keys["home"], keys["destination"]
-    destination = np.where(home >= 0, home, latest)
-    return np.where(destination >= 0, destination, NO_COUNTRY).astype(np.int64)
+__all__ = ["exposed_keys"]
 
 
 def exposed_keys(
@@ -53,7 +52,11 @@ def exposed_keys(
     if (every_m & every_t).any():
         mask = np.ones(n, dtype=np.bool_)
     elif pair.any():
-        mask = pair[keys["material"], effective_destination(state)]
+        # One flat gather per key: indexing the 2D table with two arrays took 6x longer.
+        at = keys["material"] * np.int32(NO_COUNTRY + 1) + destinations(
+            keys["home"], keys["destination"]
+        )
+        mask = pair.ravel().take(at)
     else:
         mask = np.zeros(n, dtype=np.bool_)
     # Company rows (overlap cells name both a target and a company: covered here too).

@@ -28,6 +28,7 @@ __all__ = [
     "ANY_MATERIAL",
     "NO_COUNTRY",
     "State",
+    "destinations",
     "key_codes",
     "lane_codes",
     "licence_cell_codes",
@@ -70,6 +71,26 @@ def policy_cell_codes(
     """Index codes of (actor, material, target, company) policy cells (< 2**60)."""
     head = (np.asarray(actor, dtype=np.int64) * _MATERIAL_SPAN + material) * _COUNTRY_SPAN
     return np.asarray((head + target) * (1 << 32) + np.asarray(company, np.int64), np.int64)
+
+
+def destinations(home: NDArray[np.int16], latest: NDArray[np.int16]) -> NDArray[np.int16]:
+    """Each key's destination: its profile's home country, else its latest shipment or
+    licence destination, else ``NO_COUNTRY``.
+
+    Arithmetic on the masks, not ``np.where``: with a third of the keys holding a home,
+    the choice follows no pattern and ``np.where`` took 220 us for 100k keys where the
+    arithmetic takes a fraction of that.
+
+    Examples
+    --------
+    >>> home, latest = np.array([-1, 5, -1], np.int16), np.array([7, 8, -1], np.int16)
+    >>> destinations(home, latest).tolist() == [7, 5, NO_COUNTRY]
+    True
+    """
+    has_home = (home >= 0).view(np.int8)
+    destination = latest + (home - latest) * has_home
+    destination += (np.int16(NO_COUNTRY) - destination) * (destination < 0).view(np.int8)
+    return destination
 
 
 class State:
