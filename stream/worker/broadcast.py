@@ -10,7 +10,7 @@ duplicates (application is idempotent by event id).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -63,16 +63,18 @@ class BroadcastReader:
         return {position_key(tp): await self._consumer.position(tp) for tp in self.partitions}
 
     async def read_range(
-        self, start: Mapping[str, int], end: Mapping[str, int]
-    ) -> list[list[ConsumerRecord[Any, Any]]]:
-        """Records from ``start`` (beginning where absent) up to ``end``, per partition."""
+        self, start: Mapping[str, int], end: Mapping[str, int], max_records: int
+    ) -> AsyncGenerator[list[ConsumerRecord[Any, Any]], None]:
+        """Records from ``start`` (beginning where absent) up to ``end``, one partition's
+        share of a fetch at a time, at most ``max_records`` a fetch: a state restored far
+        behind is caught up in bounded memory, each batch applied before the next is read.
+        Close it (``contextlib.aclosing``) if not read to its end."""
         wanted = [
             tp for tp in self.partitions
             if start.get(position_key(tp), 0) < end.get(position_key(tp), 0)
         ]  # fmt: skip
         if not wanted:
-            return []
-        batches: list[list[ConsumerRecord[Any, Any]]] = []
+            return
         consumer = AIOKafkaConsumer(**self._options)
         await consumer.start()
         try:
@@ -82,17 +84,18 @@ class BroadcastReader:
             end = {key: min(end[key], last[tp]) for tp in wanted if (key := position_key(tp))}
             remaining = set(wanted)
             while remaining:
-                fetched = await consumer.getmany(*remaining, timeout_ms=1000)
+                fetched = await consumer.getmany(
+                    *remaining, timeout_ms=1000, max_records=max_records
+                )
                 for tp, records in fetched.items():
                     batch = [r for r in records if r.offset < end[position_key(tp)]]
                     if batch:
-                        batches.append(batch)
+                        yield batch
                 for tp in list(remaining):
                     if await consumer.position(tp) >= end[position_key(tp)]:
                         remaining.discard(tp)
         finally:
             await consumer.stop()
-        return batches
 
 
 async def _all_partitions(

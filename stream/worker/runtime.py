@@ -31,6 +31,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from aiokafka.errors import ConsumerStoppedError
@@ -110,6 +111,7 @@ class Runtime:
             interval_s=interval_s, metrics=metrics, clock=clock,
         )  # fmt: skip
         self.ready = False
+        self._broadcast_cap = min(settings.worker.batch_max_events, BROADCAST_MAX_RECORDS)
 
     async def stop(self) -> None:
         """Release the reader and the producer (after the consumer stopped)."""
@@ -206,11 +208,13 @@ class Runtime:
 
     async def _catch_up(self, state: PartitionState) -> None:
         """Apply the broadcast events between the state's positions and the reader's."""
-        for records in await self._broadcast.read_range(state.broadcast, self._applied):
-            owner = records[0].partition == state.partition
-            prepared = self._scorer.prepare(records)
-            outgoing, _ = self._scorer.apply(state, prepared, owner=owner, dead_letters=False)
-            await self._outbox.send(outgoing)
+        fetches = self._broadcast.read_range(state.broadcast, self._applied, self._broadcast_cap)
+        async with aclosing(fetches):
+            async for records in fetches:
+                owner = records[0].partition == state.partition
+                prepared = self._scorer.prepare(records)
+                outgoing, _ = self._scorer.apply(state, prepared, owner=owner, dead_letters=False)
+                await self._outbox.send(outgoing)
         state.broadcast = dict(self._applied)
 
     # -- batches -------------------------------------------------------------------------
@@ -259,12 +263,11 @@ class Runtime:
 
     async def run_broadcast(self, stopping: Callable[[], bool]) -> None:
         """Read the broadcast topics until ``stopping()``; apply to every state."""
-        max_records = min(self._settings.worker.batch_max_events, BROADCAST_MAX_RECORDS)
         while not stopping():
             if not self._broadcast_started:
                 await asyncio.sleep(0.1)
                 continue
-            fetched = await self._broadcast.fetch(200, max_records)
+            fetched = await self._broadcast.fetch(200, self._broadcast_cap)
             if not fetched:
                 continue
             async with self._lock:
