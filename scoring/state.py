@@ -78,8 +78,8 @@ def destinations(home: NDArray[np.int16], latest: NDArray[np.int16]) -> NDArray[
     licence destination, else ``NO_COUNTRY``.
 
     Arithmetic on the masks, not ``np.where``: with a third of the keys holding a home,
-    the choice follows no pattern and ``np.where`` took 220 us for 100k keys where the
-    arithmetic takes a fraction of that.
+    the choice follows no pattern, and two ``np.where`` took 280 us for 100k keys where
+    this takes 40.
 
     Examples
     --------
