@@ -9,7 +9,6 @@ lost, and sending it again after a crash is harmless (the engine drops duplicate
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,7 @@ _SCOPED = ("shipment", "licence_decision", "profile")
 
 
 def without_misplaced(
-    landed: Callable[[], NDArray[np.int64]],
+    landed: int,
     batch: EventBatch,
     positions: dict[str, NDArray[np.int64]],
     partitions: int,
@@ -39,23 +38,19 @@ def without_misplaced(
 ) -> tuple[EventBatch, dict[str, NDArray[np.int64]], list[Forward]]:
     """The batch without its misplaced rows, their positions, and where each goes.
 
-    ``partitions`` is the partition count of the records' topic; ``landed()`` gives the
-    partition each record landed on (they may come from several), asked for only when
-    the batch holds company-scoped rows.
+    ``partitions`` is the partition count of the records' topic; ``landed`` is the
+    partition they all landed on.
     """
-    landed_on: NDArray[np.int64] | None = None
     misplaced: list[NDArray[np.int64]] = []
     home_of: list[NDArray[np.int64]] = []
     for kind in _SCOPED:
         company = getattr(batch, BATCH_FIELDS[kind]).company
         if len(company) == 0:
             continue
-        if landed_on is None:
-            landed_on = landed()
         scoped = company != ""
         at = positions[kind][scoped]
         home = homes.of(company[scoped].tolist(), partitions)
-        wrong = home != landed_on[at]
+        wrong = home != landed
         if wrong.any():
             misplaced.append(at[wrong])
             home_of.append(home[wrong])

@@ -67,11 +67,11 @@ class Prepared:
         batch: EventBatch,
         positions: dict[str, NDArray[np.int64]],
         refused: list[tuple[int, str]],
-        forwards: list[Forward],
     ) -> Prepared:
-        """``batch`` of ``records``, with its share for every partition state."""
+        """``batch`` of ``records``, with its share for every partition state (nothing
+        forwarded yet: ``Scorer.send_home``)."""
         oldest_ms = min(r.timestamp for r in records)
-        return cls(records, oldest_ms, batch, _shared(batch), positions, refused, forwards)
+        return cls(records, oldest_ms, batch, _shared(batch), positions, refused, [])
 
     def keeping(
         self, batch: EventBatch, positions: dict[str, NDArray[np.int64]], forwards: list[Forward]
@@ -102,21 +102,6 @@ class Prepared:
         partition's records), to send to another process."""
         return dataclasses.replace(self, records=RecordBlock(self.records))
 
-    def part(self, start: int, end: int, records: Sequence[FetchedRecord]) -> Prepared:
-        """The rows of ``records[start:end]`` (``records`` is that slice): a partition's
-        share of a batch decoded for several partitions of one topic at once."""
-        columns: dict[str, Any] = {}
-        positions: dict[str, NDArray[np.int64]] = {}
-        for kind, name in BATCH_FIELDS.items():
-            column, at = getattr(self.batch, name), self.positions[kind]
-            lo, hi = np.searchsorted(at, [start, end])  # rows are in position order
-            positions[kind] = at[lo:hi] - start
-            # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
-            columns[name] = column.rows(lo, hi) if len(column) else column
-        refused = [(p - start, reason) for p, reason in self.refused if start <= p < end]
-        forwards = [(p - start, home) for p, home in self.forwards if start <= p < end]
-        return Prepared.of(records, EventBatch(**columns), positions, refused, forwards)
-
 
 def _unpickled(fields: tuple[Any, ...]) -> Prepared:
     """A :class:`Prepared` from what its ``__reduce__`` gave."""
@@ -133,8 +118,33 @@ def _unpickled(fields: tuple[Any, ...]) -> Prepared:
 _NO_POSITIONS = np.empty(0, dtype=np.int64)
 
 
+def rows_between(
+    batch: EventBatch,
+    positions: dict[str, NDArray[np.int64]],
+    refused: list[tuple[int, str]],
+    start: int,
+    end: int,
+) -> tuple[EventBatch, dict[str, NDArray[np.int64]], list[tuple[int, str]]]:
+    """The rows, positions and refusals of records ``start .. end - 1`` of a batch decoded
+    for several partitions of one topic at once, counted from ``start``: one partition's
+    share."""
+    columns: dict[str, Any] = {}
+    part_positions: dict[str, NDArray[np.int64]] = {}
+    for kind, name in BATCH_FIELDS.items():
+        column, at = getattr(batch, name), positions[kind]
+        lo, hi = np.searchsorted(at, [start, end])  # rows are in position order
+        part_positions[kind] = at[lo:hi] - start
+        # A kind refused on this topic has no rows left (see Scorer._only_kinds_of).
+        columns[name] = column.rows(lo, hi) if len(column) else column
+    part_refused = [(p - start, reason) for p, reason in refused if start <= p < end]
+    return EventBatch(**columns), part_positions, part_refused
+
+
 def _shared(batch: EventBatch) -> EventBatch:
     """What of ``batch`` every partition state applies: all but company-scoped licence
-    decisions."""
-    country_wide = batch.licences.take(batch.licences.company == "")
-    return dataclasses.replace(batch, licences=country_wide)
+    decisions (``batch`` itself when it holds none, as a batch of the partitioned topics
+    does)."""
+    country_wide = batch.licences.company == ""
+    if country_wide.all():
+        return batch
+    return dataclasses.replace(batch, licences=batch.licences.take(country_wide))

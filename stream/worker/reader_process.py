@@ -173,9 +173,7 @@ class ProcessReader:
                 self._ask()
             self._receiving = self._receive()
         self._highwaters.update(highwaters)
-        return generation, {
-            tp: self._scorer.send_home(p, tp.partition) for tp, p in prepared.items()
-        }
+        return generation, {tp: self._scorer.send_home(p) for tp, p in prepared.items()}
 
     def _ask(self) -> None:
         """Ask the child for one more fetch."""

@@ -24,7 +24,7 @@ from stream.homes import HomePartitions
 from stream.scores import encode_scores
 from stream.worker.keying import forward, without_misplaced
 from stream.worker.partition_state import PartitionState
-from stream.worker.prepared import FetchedRecord, Prepared
+from stream.worker.prepared import FetchedRecord, Prepared, rows_between
 from stream.worker.report import BatchReport
 
 __all__ = ["Scorer"]
@@ -76,31 +76,29 @@ class Scorer:
         self.stream_time_s = max(self.stream_time_s, event_time_s)
 
     def prepare(self, records: Sequence[FetchedRecord], *, homes: bool = True) -> Prepared:
-        """Decode records (all of one topic) once, for applying to one or more states;
-        with ``homes``, also :meth:`send_home`."""
-        topic = records[0].topic
-        decoded = self._decoder.decode([r.value or b"" for r in records])
-        batch, refused = self._only_kinds_of(decoded, self._kinds.get(topic, ()))
-        prepared = Prepared.of(records, batch, decoded.positions, refused, [])
+        """Decode records (all of one topic partition) once, for applying to one or more
+        states; with ``homes``, also :meth:`send_home`."""
+        prepared = Prepared.of(records, *self._decode(records))
         return self.send_home(prepared) if homes else prepared
 
-    def send_home(self, prepared: Prepared, partition: int | None = None) -> Prepared:
+    def _decode(
+        self, records: Sequence[FetchedRecord]
+    ) -> tuple[EventBatch, dict[str, NDArray[np.int64]], list[tuple[int, str]]]:
+        """The batch of records of one topic, their rows' positions, and the refused."""
+        decoded = self._decoder.decode([r.value or b"" for r in records])
+        batch, refused = self._only_kinds_of(decoded, self._kinds.get(records[0].topic, ()))
+        return batch, decoded.positions, refused
+
+    def send_home(self, prepared: Prepared) -> Prepared:
         """``prepared`` without the rows of companies homed on another partition of its
         topic, which are listed in its ``forwards`` (when the topic's partition count is
-        known: :mod:`stream.worker.keying`). ``partition``: the one partition all its
-        records landed on, when the caller knows it (else read from each record)."""
+        known: :mod:`stream.worker.keying`)."""
         records = prepared.records
         partitions = self.partition_counts.get(records[0].topic)
         if not partitions:
             return prepared
-
-        def landed() -> NDArray[np.int64]:
-            if partition is not None:
-                return np.full(len(records), partition, dtype=np.int64)
-            return np.fromiter((r.partition for r in records), np.int64, len(records))
-
         batch, positions, forwards = without_misplaced(
-            landed, prepared.batch, prepared.positions, partitions, self._homes
+            records[0].partition, prepared.batch, prepared.positions, partitions, self._homes
         )
         return prepared.keeping(batch, positions, forwards) if forwards else prepared
 
@@ -115,11 +113,16 @@ class Scorer:
             by_topic[records[0].topic].append((tp, records))
         prepared: dict[Any, Prepared] = {}
         for groups in by_topic.values():
-            whole = self.prepare([r for _, records in groups for r in records], homes=homes)
+            if len(groups) == 1:
+                tp, records = groups[0]
+                prepared[tp] = self.prepare(records, homes=homes)
+                continue
+            batch, positions, refused = self._decode([r for _, rs in groups for r in rs])
             start = 0
             for tp, records in groups:
                 end = start + len(records)
-                prepared[tp] = whole if len(groups) == 1 else whole.part(start, end, records)
+                part = Prepared.of(records, *rows_between(batch, positions, refused, start, end))
+                prepared[tp] = self.send_home(part) if homes else part
                 start = end
         return prepared
 

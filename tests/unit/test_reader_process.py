@@ -74,7 +74,7 @@ def test_a_packed_batch_sends_what_the_records_themselves_would() -> None:
     records = [FakeRecord(TOPICS.shipments, 0, 40 + i, b"k%d" % i, v) for i, v in enumerate(values)]
     prepared = scorer.prepare(records)
     # The reader process decodes and packs; the worker takes the misplaced rows out.
-    packed = scorer.send_home(_through_a_pipe(scorer.prepare(records, homes=False).packed()), 0)
+    packed = scorer.send_home(_through_a_pipe(scorer.prepare(records, homes=False).packed()))
     assert isinstance(packed.records, RecordBlock) and packed.oldest_ms == prepared.oldest_ms
     assert packed.forwards == prepared.forwards == [(3, home_partition(away, 4))]
 
